@@ -1,0 +1,23 @@
+# One image holds every ferrolb binary (/manager today; the controller, speaker and configmaptocrs join it as
+# they are built). Static binaries, no shell, non-root. The lab packs the same layout in Go (no Docker engine
+# is needed there); this file is for users building with a container engine.
+FROM golang:1.26 AS builder
+ARG TARGETOS
+ARG TARGETARCH
+ENV GOTOOLCHAIN=local CGO_ENABLED=0
+
+WORKDIR /workspace
+# Cache the modules before copying the source, so source changes do not refetch them.
+COPY go.mod go.sum ./
+RUN go mod download
+
+COPY . .
+RUN mkdir -p /out && \
+    GOOS=${TARGETOS:-linux} GOARCH=${TARGETARCH} go build -trimpath -ldflags="-s -w" -o /out/manager . && \
+    if [ -d cmd ]; then GOOS=${TARGETOS:-linux} GOARCH=${TARGETARCH} go build -trimpath -ldflags="-s -w" -o /out/ ./cmd/...; fi
+
+FROM gcr.io/distroless/static:nonroot
+WORKDIR /
+COPY --from=builder /out/ /
+USER 65532:65532
+ENTRYPOINT ["/manager"]

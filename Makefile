@@ -1,0 +1,111 @@
+# ferrolb — a bare-metal load balancer for Kubernetes, compatible with MetalLB's API.
+#
+# Two commands matter to a newcomer: `make demo` (the whole product on the built-in lab) and `make test`
+# (every test). `make help` lists the rest.
+
+# Image that holds every ferrolb binary.
+IMG ?= ferrolb:dev
+
+# Go: never download a toolchain (none can be downloaded here), build static binaries.
+export GOTOOLCHAIN := local
+GO ?= go
+
+# The shell recipes use bash features (pipefail).
+SHELL = /usr/bin/env bash -o pipefail
+.SHELLFLAGS = -ec
+
+.PHONY: all
+all: build
+
+##@ General
+
+.PHONY: help
+help: ## Display this help.
+	@awk 'BEGIN {FS = ":.*##"; printf "\nUsage:\n  make \033[36m<target>\033[0m\n"} /^[a-zA-Z_0-9-]+:.*?##/ { printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2 } /^##@/ { printf "\n\033[1m%s\033[0m\n", substr($$0, 5) } ' $(MAKEFILE_LIST)
+
+##@ Development
+
+.PHONY: manifests
+manifests: controller-gen ## Generate CRDs, RBAC and webhook manifests from the API markers.
+	$(CONTROLLER_GEN) rbac:roleName=manager-role crd webhook paths="./api/..." paths="./controllers/..." paths="./" \
+		output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac \
+		output:webhook:artifacts:config=config/webhook
+
+.PHONY: generate
+generate: controller-gen ## Generate DeepCopy methods from the API markers.
+	$(CONTROLLER_GEN) object:headerFile="hack/boilerplate.go.txt" paths="./api/..."
+
+.PHONY: fmt
+fmt: ## Run go fmt against the code.
+	$(GO) fmt ./...
+
+.PHONY: vet
+vet: ## Run go vet against the code.
+	$(GO) vet ./...
+
+.PHONY: verify
+verify: manifests generate fmt ## Regenerate everything and fail if the tree differs from what is committed.
+	@if ! git diff --quiet --exit-code -- . || [ -n "$$(git ls-files --others --exclude-standard -- api config)" ]; then \
+		echo "ERROR: generated or formatted files are stale. Run 'make manifests generate fmt' and commit:"; \
+		git --no-pager diff --stat -- .; git ls-files --others --exclude-standard -- api config; exit 1; \
+	fi
+	@echo "verify: generated code, manifests and formatting are up to date"
+
+.PHONY: k8s-assets
+k8s-assets: ## Build (once, cached) etcd, kube-apiserver and kubectl for envtest from the Go module proxy.
+	$(GO) run ./hack/k8sassets >/dev/null
+
+.PHONY: test
+test: manifests generate fmt vet k8s-assets ## Run every test: unit, envtest (real kube-apiserver + etcd).
+	KUBEBUILDER_ASSETS="$$($(GO) run ./hack/k8sassets)" $(GO) test -json -count=1 ./... | $(GO) run ./hack/testsummary
+
+##@ Build
+
+.PHONY: build
+build: manifests generate fmt vet ## Build every binary into bin/.
+	CGO_ENABLED=0 $(GO) build -trimpath -o bin/manager .
+
+.PHONY: run
+run: manifests generate fmt vet ## Run the operator from your host against the current kubeconfig.
+	$(GO) run ./main.go
+
+.PHONY: docker-build
+docker-build: ## Build the image with a Docker engine (none is needed for the lab, which packs images in Go).
+	docker build -t $(IMG) .
+
+##@ Deployment
+
+.PHONY: install
+install: manifests ## Install the CRDs into the cluster of the current kubeconfig.
+	$(KUBECTL) apply --server-side -f config/crd/bases
+
+.PHONY: uninstall
+uninstall: manifests ## Remove the CRDs from the cluster of the current kubeconfig.
+	$(KUBECTL) delete --ignore-not-found -f config/crd/bases
+
+##@ Tools
+
+LOCALBIN ?= $(shell pwd)/bin
+$(LOCALBIN):
+	mkdir -p $(LOCALBIN)
+
+KUBECTL ?= $(shell $(GO) run ./hack/k8sassets)/kubectl
+
+CONTROLLER_TOOLS_VERSION ?= v0.23.0
+CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen-$(CONTROLLER_TOOLS_VERSION)
+
+.PHONY: controller-gen
+controller-gen: $(CONTROLLER_GEN) ## Build controller-gen (pinned) into bin/.
+$(CONTROLLER_GEN): | $(LOCALBIN)
+	$(call go-install-tool,$(CONTROLLER_GEN),sigs.k8s.io/controller-tools/cmd/controller-gen,$(CONTROLLER_TOOLS_VERSION))
+
+# go-install-tool builds a pinned tool into bin/ under a versioned name, so a version change rebuilds it.
+# $1 - target path, $2 - package, $3 - exact version (the module proxy refuses @latest for some modules).
+define go-install-tool
+@[ -f "$(1)" ] || { \
+set -e; \
+echo "Building $(2)@$(3)"; \
+GOBIN=$(LOCALBIN) $(GO) install $(2)@$(3); \
+mv "$(LOCALBIN)/$$(basename $(2))" "$(1)"; \
+}
+endef
