@@ -43,8 +43,10 @@ fmt: ## Run go fmt against the code.
 vet: ## Run go vet against the code.
 	$(GO) vet ./...
 
+# fmt runs first: gofmt rewrites doc comments (e.g. two apostrophes become a typographic quote), and the
+# markers in them must be generated from the formatted source.
 .PHONY: verify
-verify: manifests generate fmt ## Regenerate everything and fail if the tree differs from what is committed.
+verify: fmt manifests generate ## Regenerate everything and fail if the tree differs from what is committed.
 	@if ! git diff --quiet --exit-code -- . || [ -n "$$(git ls-files --others --exclude-standard -- api config)" ]; then \
 		echo "ERROR: generated or formatted files are stale. Run 'make manifests generate fmt' and commit:"; \
 		git --no-pager diff --stat -- .; git ls-files --others --exclude-standard -- api config; exit 1; \

@@ -35,10 +35,10 @@ const (
 // BGPPeerSpec defines a BGP session that the speakers of the selected nodes open with a router.
 // +kubebuilder:validation:XValidation:rule="!((has(self.peerASN) && self.peerASN != 0) && has(self.dynamicASN))",message="both peer ASN and dynamicASN specified",fieldPath=".dynamicASN"
 // +kubebuilder:validation:XValidation:rule="(has(self.peerASN) && self.peerASN != 0) || has(self.dynamicASN)",message="missing peer ASN and dynamicASN",fieldPath=".peerASN"
-// +kubebuilder:validation:XValidation:rule="!(has(self.peerAddress) && self.peerAddress != ” && has(self.interface) && self.interface != ”)",message="peer has both Address and Interface specified",fieldPath=".interface"
-// +kubebuilder:validation:XValidation:rule="(has(self.peerAddress) && self.peerAddress != ”) || (has(self.interface) && self.interface != ”)",message="peer has no Address or Interface specified",fieldPath=".peerAddress"
+// +kubebuilder:validation:XValidation:rule="!(has(self.peerAddress) && size(self.peerAddress) != 0 && has(self.interface) && size(self.interface) != 0)",message="peer has both Address and Interface specified",fieldPath=".interface"
+// +kubebuilder:validation:XValidation:rule="(has(self.peerAddress) && size(self.peerAddress) != 0) || (has(self.interface) && size(self.interface) != 0)",message="peer has no Address or Interface specified",fieldPath=".peerAddress"
 // +kubebuilder:validation:XValidation:rule="!(has(self.ebgpMultiHop) && self.ebgpMultiHop && ((has(self.peerASN) && self.peerASN == self.myASN) || (has(self.dynamicASN) && self.dynamicASN == 'internal')))",message="invalid ebgp-multihop parameter set for an ibgp peer",fieldPath=".ebgpMultiHop"
-// +kubebuilder:validation:XValidation:rule="!(has(self.password) && self.password != ” && has(self.passwordSecret) && has(self.passwordSecret.name) && self.passwordSecret.name != ”)",message="can not have both password and secret ref set",fieldPath=".passwordSecret"
+// +kubebuilder:validation:XValidation:rule="!(has(self.password) && size(self.password) != 0 && has(self.passwordSecret) && has(self.passwordSecret.name) && size(self.passwordSecret.name) != 0)",message="can not have both password and secret ref set",fieldPath=".passwordSecret"
 // +kubebuilder:validation:XValidation:rule="!has(self.holdTime) || !has(self.keepaliveTime) || duration(self.keepaliveTime) <= duration(self.holdTime)",message="invalid keepaliveTime, must be lower than holdTime",fieldPath=".keepaliveTime"
 // +kubebuilder:validation:XValidation:rule="(has(self.enableGracefulRestart) && self.enableGracefulRestart) == (has(oldSelf.enableGracefulRestart) && oldSelf.enableGracefulRestart)",message="EnableGracefulRestart cannot be changed after creation",fieldPath=".enableGracefulRestart"
 type BGPPeerSpec struct {
@@ -75,7 +75,7 @@ type BGPPeerSpec struct {
 	// interface must be set.
 	// +optional
 	// +kubebuilder:validation:MaxLength=64
-	// +kubebuilder:validation:XValidation:rule="self == '' || isIP(self)",message="invalid BGPPeer address"
+	// +kubebuilder:validation:XValidation:rule="size(self) == 0 || isIP(self)",message="invalid BGPPeer address"
 	PeerAddress string `json:"peerAddress,omitempty"`
 
 	// interface is the node interface to peer over, BGP unnumbered style (IPv6 link-local). ferrolb's
@@ -86,7 +86,7 @@ type BGPPeerSpec struct {
 	// sourceAddress is the local address the session is opened from. It must exist on the node.
 	// +optional
 	// +kubebuilder:validation:MaxLength=64
-	// +kubebuilder:validation:XValidation:rule="self == '' || isIP(self)",message="invalid source IP"
+	// +kubebuilder:validation:XValidation:rule="size(self) == 0 || isIP(self)",message="invalid source IP"
 	SrcAddress string `json:"sourceAddress,omitempty"`
 
 	// peerPort is the TCP port to dial, in the range 1-16384.
@@ -117,7 +117,7 @@ type BGPPeerSpec struct {
 	// routerID is the BGP router ID the speaker presents to this peer. Empty means the node's address.
 	// +optional
 	// +kubebuilder:validation:MaxLength=64
-	// +kubebuilder:validation:XValidation:rule="self == '' || isIP(self)",message="invalid router ID"
+	// +kubebuilder:validation:XValidation:rule="size(self) == 0 || isIP(self)",message="invalid router ID"
 	RouterID string `json:"routerID,omitempty"`
 
 	// nodeSelectors limit the nodes that open this session (any selector matching is enough). Empty means
