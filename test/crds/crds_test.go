@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -77,9 +79,14 @@ var _ = Describe("Valid manifests", Ordered, func() {
 
 	DescribeTable("documents every field for kubectl explain",
 		func(resource, apiVersion, want string) {
-			out, stderr, err := env.ControlPlane.KubeCtl().Run("explain", resource, "--api-version="+apiVersion)
-			Expect(err).NotTo(HaveOccurred(), "%s", readAll(stderr))
-			Expect(readAll(out)).To(ContainSubstring(want))
+			// The API server publishes a new CRD's OpenAPI asynchronously, some time after the CRD is served.
+			Eventually(func() (string, error) {
+				out, stderr, err := env.ControlPlane.KubeCtl().Run("explain", resource, "--api-version="+apiVersion)
+				if err != nil {
+					return "", fmt.Errorf("kubectl explain: %w: %s", err, readAll(stderr))
+				}
+				return readAll(out), nil
+			}).WithTimeout(30 * time.Second).Should(ContainSubstring(want))
 		},
 		Entry(nil, "bgppeers.spec.peerPort", "metallb.io/v1beta2", "peerPort is the TCP port to dial, in the range 1-16384."),
 		Entry(nil, "ipaddresspools.spec.autoAssign", "metallb.io/v1beta1", "autoAssign lets the controller pick addresses"),
