@@ -14,7 +14,10 @@ RUN go mod download
 COPY . .
 RUN mkdir -p /out && \
     GOOS=${TARGETOS:-linux} GOARCH=${TARGETARCH} go build -trimpath -ldflags="-s -w" -o /out/manager . && \
-    if [ -d cmd ]; then GOOS=${TARGETOS:-linux} GOARCH=${TARGETARCH} go build -trimpath -ldflags="-s -w" -o /out/ ./cmd/...; fi
+    # cmd/main.go is a link to the operator's main.go for kubebuilder; the binaries are cmd/<name>/.
+    for pkg in $(go list ./cmd/... | grep -v '/cmd$'); do \
+      GOOS=${TARGETOS:-linux} GOARCH=${TARGETARCH} go build -trimpath -ldflags="-s -w" -o /out/ "$pkg"; \
+    done
 
 FROM gcr.io/distroless/static:nonroot
 WORKDIR /
