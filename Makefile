@@ -40,8 +40,9 @@ fmt: ## Run go fmt against the code.
 	$(GO) fmt ./...
 
 .PHONY: vet
-vet: ## Run go vet against the code.
+vet: ## Run go vet against the code, including the end-to-end suite (build tag e2e).
 	$(GO) vet ./...
+	$(GO) vet -tags e2e ./test/e2e/...
 
 # fmt runs first: gofmt rewrites doc comments (e.g. two apostrophes become a typographic quote), and the
 # markers in them must be generated from the formatted source.
@@ -57,9 +58,42 @@ verify: fmt manifests generate ## Regenerate everything and fail if the tree dif
 k8s-assets: ## Build (once, cached) etcd, kube-apiserver and kubectl for envtest from the Go module proxy.
 	$(GO) run ./hack/k8sassets >/dev/null
 
+# The end-to-end part builds a lab of network namespaces and needs root. Without root `make test` fails loudly
+# after the unit and envtest suites, unless SKIP_E2E=1 says to skip it on purpose.
 .PHONY: test
-test: manifests generate fmt vet k8s-assets ## Run every test: unit, envtest (real kube-apiserver + etcd).
+test: manifests generate fmt vet k8s-assets ## Run every test: unit, envtest (real kube-apiserver + etcd), e2e (root; SKIP_E2E=1 skips).
 	KUBEBUILDER_ASSETS="$$($(GO) run ./hack/k8sassets)" $(GO) test -json -count=1 ./... | $(GO) run ./hack/testsummary
+	@if [ "$(SKIP_E2E)" = 1 ]; then \
+		echo "e2e: SKIPPED because SKIP_E2E=1: the end-to-end suite did not run"; \
+	elif [ "$$(id -u)" != 0 ]; then \
+		echo "################################################################################"; \
+		echo "# e2e: NOT RUN. The end-to-end suite needs root (it builds a netns lab)."; \
+		echo "# Run 'sudo make test', or 'make test SKIP_E2E=1' to skip it on purpose."; \
+		echo "################################################################################"; \
+		exit 1; \
+	else \
+		$(MAKE) --no-print-directory test-e2e; \
+	fi
+
+.PHONY: test-e2e
+test-e2e: ## Run the end-to-end suite in the netns lab (root): reuses a healthy lab, else brings one up and down.
+	$(GO) test -tags e2e -json -count=1 -timeout 40m ./test/e2e/... | $(GO) run ./hack/testsummary
+
+##@ Lab
+
+NODES ?= 2
+
+.PHONY: lab-up
+lab-up: ## Bring up the netns lab as root: NODES nodes (default 2), an FRR router, a client (see docs/lab.md).
+	NODES=$(NODES) $(GO) run ./hack/lab up
+
+.PHONY: lab-down
+lab-down: ## Remove everything the lab created, also after a crash.
+	$(GO) run ./hack/lab down
+
+.PHONY: lab-status
+lab-status: ## Show the lab's daemons, nodes, pods, BGP sessions at the router and the client's neighbours.
+	$(GO) run ./hack/lab status
 
 ##@ Build
 

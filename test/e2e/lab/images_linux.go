@@ -1,0 +1,116 @@
+package lab
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+)
+
+func (l *Lab) imagesArchive() string { return l.path("images", "images.tar") }
+
+// buildImages compiles the project's binaries and the lab's own programs statically, and packs them into
+// imagesArchive.
+func (l *Lab) buildImages(ctx context.Context) error {
+	project, programs := l.path("images", "ferrolb"), l.path("images", "lab")
+	for _, d := range []string{project, programs} {
+		if err := os.RemoveAll(d); err != nil {
+			return fmt.Errorf("clearing %s: %w", d, err)
+		}
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return fmt.Errorf("creating %s: %w", d, err)
+		}
+	}
+	builds := [][]string{
+		{"-o", filepath.Join(project, "manager"), "."},
+		{"-o", programs + "/", "./hack/images/pause", "./hack/images/echo"},
+	}
+	commands, err := commandDirs(l.SourceDir)
+	if err != nil {
+		return err
+	}
+	if len(commands) > 0 {
+		builds = append(builds, append([]string{"-o", project + "/"}, commands...))
+	}
+	for _, args := range builds {
+		if err := l.goBuild(ctx, args...); err != nil {
+			return err
+		}
+	}
+	projectFiles, err := filesIn(project)
+	if err != nil {
+		return err
+	}
+	return packImages(l.imagesArchive(), []imageSpec{
+		{ref: ProjectImage, files: projectFiles, entrypoint: []string{"/manager"}, user: nonRootUser},
+		{ref: EchoImage, files: map[string]string{"/echo": filepath.Join(programs, "echo")}, entrypoint: []string{"/echo"}, user: nonRootUser},
+		{ref: PauseImage, files: map[string]string{"/pause": filepath.Join(programs, "pause")}, entrypoint: []string{"/pause"}, user: "65535"},
+	})
+}
+
+// goBuild builds static Linux binaries from the source tree (no C: the images have no libc).
+func (l *Lab) goBuild(ctx context.Context, args ...string) error {
+	cmd := exec.CommandContext(ctx, "go", append([]string{"build", "-trimpath", "-ldflags=-s -w"}, args...)...)
+	cmd.Dir = l.SourceDir
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOTOOLCHAIN=local")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build %s: %w\n%s", strings.Join(args, " "), err, out)
+	}
+	return nil
+}
+
+// commandDirs lists the project's commands, one per directory of cmd/ ("./cmd/controller"); each becomes
+// /<name> in the project image.
+func commandDirs(sourceDir string) ([]string, error) {
+	entries, err := os.ReadDir(filepath.Join(sourceDir, "cmd"))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	} else if err != nil {
+		return nil, fmt.Errorf("listing the project's commands: %w", err)
+	}
+	var dirs []string
+	for _, e := range entries {
+		if e.IsDir() {
+			dirs = append(dirs, "./cmd/"+e.Name())
+		}
+	}
+	return dirs, nil
+}
+
+// filesIn maps /<name> to every file of dir.
+func filesIn(dir string) (map[string]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("listing %s: %w", dir, err)
+	}
+	files := map[string]string{}
+	for _, e := range entries {
+		files["/"+e.Name()] = filepath.Join(dir, e.Name())
+	}
+	return files, nil
+}
+
+// importImages loads imagesArchive into one node's containerd, in the namespace the kubelet uses.
+func (l *Lab) importImages(ctx context.Context, node Host) error {
+	if _, err := run(ctx, "ctr", "-a", l.containerdSocket(node), "-n", "k8s.io", "images", "import", l.imagesArchive()); err != nil {
+		return fmt.Errorf("importing images into %s: %w", node.Name, err)
+	}
+	return nil
+}
+
+// LoadImages rebuilds the images from the source tree and imports them into every node of a running lab, so
+// pods created afterwards run the current code.
+func (l *Lab) LoadImages(ctx context.Context) error {
+	if err := l.buildImages(ctx); err != nil {
+		return err
+	}
+	for _, n := range l.NodeHosts() {
+		if err := l.importImages(ctx, n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
