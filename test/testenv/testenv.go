@@ -10,24 +10,14 @@ import (
 	"path/filepath"
 	"runtime"
 
-	apiruntime "k8s.io/apimachinery/pkg/runtime"
-	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
-	metallbv1beta1 "github.com/ferrolb/ferrolb/api/v1beta1"
-	metallbv1beta2 "github.com/ferrolb/ferrolb/api/v1beta2"
+	"github.com/ferrolb/ferrolb/api"
 	"github.com/ferrolb/ferrolb/hack/assets"
 )
 
 // Scheme knows the built-in kinds and every ferrolb kind.
-var Scheme = apiruntime.NewScheme()
-
-func init() {
-	utilruntime.Must(clientgoscheme.AddToScheme(Scheme))
-	utilruntime.Must(metallbv1beta1.AddToScheme(Scheme))
-	utilruntime.Must(metallbv1beta2.AddToScheme(Scheme))
-}
+var Scheme = api.NewScheme()
 
 // RepoRoot is the root of the ferrolb source tree.
 func RepoRoot() string {
