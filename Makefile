@@ -27,7 +27,7 @@ help: ## Display this help.
 
 .PHONY: manifests
 manifests: controller-gen ## Generate CRDs, RBAC and webhook manifests from the API markers.
-	$(CONTROLLER_GEN) rbac:roleName=manager-role crd webhook paths="./api/..." paths="./controllers/..." paths="./" \
+	$(CONTROLLER_GEN) rbac:roleName=manager-role crd webhook paths="./api/..." paths="./controllers/..." paths="./internal/webhook/..." paths="./" \
 		output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac \
 		output:webhook:artifacts:config=config/webhook
 
@@ -95,11 +95,18 @@ lab-down: ## Remove everything the lab created, also after a crash.
 lab-status: ## Show the lab's daemons, nodes, pods, BGP sessions at the router and the client's neighbours.
 	$(GO) run ./hack/lab status
 
+##@ Benchmarks
+
+.PHONY: bench
+bench: k8s-assets ## Run the benchmarks whose numbers are in docs/benchmarks.md.
+	$(GO) test -run '^$$' -bench . -benchtime=300ms -count=5 ./internal/allocator/
+
 ##@ Build
 
 .PHONY: build
-build: manifests generate fmt vet ## Build every binary into bin/.
+build: manifests generate fmt vet ## Build every binary into bin/: manager (the operator) and one per cmd/<name>.
 	CGO_ENABLED=0 $(GO) build -trimpath -o bin/manager .
+	for d in cmd/*/; do CGO_ENABLED=0 $(GO) build -trimpath -o bin/ ./$$d; done
 
 .PHONY: run
 run: manifests generate fmt vet ## Run the operator from your host against the current kubeconfig.
