@@ -27,7 +27,7 @@ help: ## Display this help.
 
 .PHONY: manifests
 manifests: controller-gen ## Generate CRDs, RBAC and webhook manifests from the API markers.
-	$(CONTROLLER_GEN) rbac:roleName=manager-role crd webhook paths="./api/..." paths="./controllers/..." paths="./internal/webhook/..." paths="./" \
+	$(CONTROLLER_GEN) rbac:roleName=manager-role crd webhook paths="./api/..." paths="./controllers/..." paths="./internal/webhook/..." paths="./cmd/..." paths="./" \
 		output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac \
 		output:webhook:artifacts:config=config/webhook
 
@@ -63,6 +63,7 @@ k8s-assets: ## Build (once, cached) etcd, kube-apiserver and kubectl for envtest
 .PHONY: test
 test: manifests generate fmt vet k8s-assets ## Run every test: unit, envtest (real kube-apiserver + etcd), e2e (root; SKIP_E2E=1 skips).
 	KUBEBUILDER_ASSETS="$$($(GO) run ./hack/k8sassets)" $(GO) test -json -count=1 ./... | $(GO) run ./hack/testsummary
+	$(MAKE) --no-print-directory fuzz
 	@if [ "$(SKIP_E2E)" = 1 ]; then \
 		echo "e2e: SKIPPED because SKIP_E2E=1: the end-to-end suite did not run"; \
 	elif [ "$$(id -u)" != 0 ]; then \
@@ -75,11 +76,29 @@ test: manifests generate fmt vet k8s-assets ## Run every test: unit, envtest (re
 		$(MAKE) --no-print-directory test-e2e; \
 	fi
 
+# Every fuzz target runs for FUZZTIME (one package at a time: go test -fuzz takes one target of one package).
+FUZZTIME ?= 30s
+FUZZ_TARGETS = internal/config:FuzzParsePoolAddresses internal/config:FuzzParseCommunities \
+	internal/allocator:FuzzRangeToPrefixes internal/webhook:FuzzValidate internal/webhook:FuzzAdmissionReview
+
+.PHONY: fuzz
+fuzz: ## Run every fuzz target for FUZZTIME (default 30s) each.
+	@for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; fn=$${t##*:}; \
+		echo "fuzz: $$fn ($$pkg) for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz="^$$fn\$$" -fuzztime=$(FUZZTIME) ./$$pkg || exit 1; \
+	done
+
 .PHONY: test-e2e
 test-e2e: ## Run the end-to-end suite in the netns lab (root): reuses a healthy lab, else brings one up and down.
 	$(GO) test -tags e2e -json -count=1 -timeout 40m ./test/e2e/... | $(GO) run ./hack/testsummary
 
 ##@ Lab
+
+.PHONY: demo
+demo: ## The whole product on the lab (not built yet: the speaker and the operator are still to come).
+	@echo "make demo is not available yet: ferrolb has no speaker or operator reconciler so far (see README.md)."
+	@echo "Meanwhile: 'make lab-up' brings up the lab cluster, router and client (docs/lab.md)."
+	@exit 1
 
 NODES ?= 2
 

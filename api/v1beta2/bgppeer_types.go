@@ -75,7 +75,7 @@ type BGPPeerSpec struct {
 	// interface must be set.
 	// +optional
 	// +kubebuilder:validation:MaxLength=64
-	// +kubebuilder:validation:XValidation:rule="size(self) == 0 || isIP(self)",message="invalid BGPPeer address"
+	// +kubebuilder:validation:XValidation:rule="size(self) == 0 || isIP(self) || (self.startsWith('::ffff:') && isIP(self.substring(7)))",message="invalid BGPPeer address"
 	PeerAddress string `json:"peerAddress,omitempty"`
 
 	// interface is the node interface to peer over, BGP unnumbered style (IPv6 link-local). ferrolb's
@@ -86,7 +86,7 @@ type BGPPeerSpec struct {
 	// sourceAddress is the local address the session is opened from. It must exist on the node.
 	// +optional
 	// +kubebuilder:validation:MaxLength=64
-	// +kubebuilder:validation:XValidation:rule="size(self) == 0 || isIP(self)",message="invalid source IP"
+	// +kubebuilder:validation:XValidation:rule="size(self) == 0 || isIP(self) || (self.startsWith('::ffff:') && isIP(self.substring(7)))",message="invalid source IP"
 	SrcAddress string `json:"sourceAddress,omitempty"`
 
 	// peerPort is the TCP port to dial, in the range 1-16384.

@@ -119,10 +119,10 @@ func run(o options) error {
 	return mgr.Start(ctx)
 }
 
+// +kubebuilder:rbac:groups="",resources=pods,verbs=get
+
 // podOwner returns an owner reference to the controller's pod, read once at start-up with the uncached
 // reader, or nil when the pod name is not known (running outside a cluster).
-//
-// +kubebuilder:rbac:groups="",resources=pods,verbs=get
 func podOwner(ctx context.Context, mgr ctrl.Manager, o options) (*metav1.OwnerReference, error) {
 	if o.podName == "" {
 		return nil, nil
