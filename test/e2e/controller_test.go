@@ -6,6 +6,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -32,7 +33,7 @@ var _ = Describe("The controller", func() {
 		c := controllerRuntimeClient()
 		installCRDs()
 		ns := f.Namespace(ctx, "controller")
-		deployController(ctx, c, ns)
+		deployController(ctx, c, ns, false)
 
 		By("configuring a pool in the lab's layer 2 range")
 		first := lab.L2VIPRange4[0]
@@ -90,25 +91,25 @@ func installCRDs() {
 // deployController runs the controller binary of the project image in ns, configured from ns, with the
 // ClusterRole generated from the reconcilers' RBAC markers, and waits until it is available. Everything it
 // creates goes away with the spec.
-func deployController(ctx context.Context, c client.Client, ns string) {
+//
+// With webhooks, the controller serves them behind MetalLB's Service and manages their certificate, which needs
+// the namespaced Role of config/rbac/role.yaml (its Secret) in ns.
+func deployController(ctx context.Context, c client.Client, ns string, webhooks bool) {
 	GinkgoHelper()
-	role := &rbacv1.ClusterRole{}
-	data, err := os.ReadFile(repoPath("config", "rbac", "role.yaml"))
-	Expect(err).NotTo(HaveOccurred())
-	Expect(yaml.Unmarshal(data, role)).To(Succeed())
-	role.ObjectMeta = metav1.ObjectMeta{Name: "e2e-" + ns}
-	binding := &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "e2e-" + ns},
-		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role.Name},
-		Subjects: []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Namespace: ns, Name: "controller"}}}
 	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "controller"}}
-	for _, o := range []client.Object{role, binding, sa} {
-		Expect(c.Create(ctx, o)).To(Succeed())
+	Expect(c.Create(ctx, sa)).To(Succeed())
+	bindRoles(ctx, c, ns, sa)
+	labels := map[string]string{"app": "metallb", "component": "controller"}
+	args := []string{"/controller", "--namespace=" + ns, "--metrics-bind-address=0"}
+	var mounts []corev1.VolumeMount
+	var volumes []corev1.Volume
+	if webhooks {
+		// The certificate is written into the cert dir; the root filesystem is read-only.
+		mounts = []corev1.VolumeMount{{Name: "certs", MountPath: "/tmp/k8s-webhook-server/serving-certs"}}
+		volumes = []corev1.Volume{{Name: "certs", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}}
+	} else {
+		args = append(args, "--webhook-mode=disabled")
 	}
-	DeferCleanup(func(ctx SpecContext) {
-		Expect(client.IgnoreNotFound(c.Delete(ctx, binding))).To(Succeed())
-		Expect(client.IgnoreNotFound(c.Delete(ctx, role))).To(Succeed())
-	})
-	labels := map[string]string{"app": "ferrolb-controller"}
 	dep := &appsv1.Deployment{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "controller"},
 		Spec: appsv1.DeploymentSpec{
@@ -118,11 +119,14 @@ func deployController(ctx context.Context, c client.Client, ns string) {
 				ObjectMeta: metav1.ObjectMeta{Labels: labels},
 				Spec: corev1.PodSpec{
 					ServiceAccountName: "controller",
+					Volumes:            volumes,
 					Containers: []corev1.Container{{
+						VolumeMounts:    mounts,
+						Ports:           []corev1.ContainerPort{{Name: "webhook", ContainerPort: 9443}},
 						Name:            "controller",
 						Image:           lab.ProjectImage,
 						ImagePullPolicy: corev1.PullNever,
-						Command:         []string{"/controller", "--namespace=" + ns, "--metrics-bind-address=0", "--webhook-mode=disabled"},
+						Command:         args,
 						Env: []corev1.EnvVar{{Name: "METALLB_POD_NAME", ValueFrom: &corev1.EnvVarSource{
 							FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.name"}}}},
 						ReadinessProbe: &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{
@@ -141,6 +145,45 @@ func deployController(ctx context.Context, c client.Client, ns string) {
 		g.Expect(c.Get(ctx, client.ObjectKeyFromObject(dep), got)).To(Succeed())
 		g.Expect(got.Status.AvailableReplicas).To(BeEquivalentTo(1))
 	}).Should(Succeed(), "the controller Deployment becomes available")
+}
+
+// bindRoles binds the service account to copies of the roles generated from the controller's RBAC markers:
+// the ClusterRole, and the Role of ferrolb's namespace (moved to ns). They go away with the spec.
+func bindRoles(ctx context.Context, c client.Client, ns string, sa *corev1.ServiceAccount) {
+	GinkgoHelper()
+	data, err := os.ReadFile(repoPath("config", "rbac", "role.yaml"))
+	Expect(err).NotTo(HaveOccurred())
+	subjects := []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Namespace: ns, Name: sa.Name}}
+	var objs []client.Object
+	for _, doc := range strings.Split(string(data), "\n---\n") {
+		var meta metav1.TypeMeta
+		Expect(yaml.Unmarshal([]byte(doc), &meta)).To(Succeed())
+		switch meta.Kind {
+		case "ClusterRole":
+			role := &rbacv1.ClusterRole{}
+			Expect(yaml.Unmarshal([]byte(doc), role)).To(Succeed())
+			role.ObjectMeta = metav1.ObjectMeta{Name: "e2e-" + ns}
+			objs = append(objs, role, &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "e2e-" + ns},
+				RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role.Name},
+				Subjects: subjects})
+		case "Role":
+			role := &rbacv1.Role{}
+			Expect(yaml.Unmarshal([]byte(doc), role)).To(Succeed())
+			role.ObjectMeta = metav1.ObjectMeta{Namespace: ns, Name: "e2e-controller"}
+			objs = append(objs, role, &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "e2e-controller"},
+				RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: role.Name},
+				Subjects: subjects})
+		}
+	}
+	Expect(objs).To(HaveLen(4), "config/rbac/role.yaml holds a ClusterRole and a Role")
+	for _, o := range objs {
+		Expect(c.Create(ctx, o)).To(Succeed())
+	}
+	DeferCleanup(func(ctx SpecContext) {
+		for _, o := range objs {
+			Expect(client.IgnoreNotFound(c.Delete(ctx, o))).To(Succeed())
+		}
+	})
 }
 
 // repoPath is a path in the source tree (the suite runs from test/e2e).
