@@ -9,31 +9,13 @@ import (
 
 // Metrics with MetalLB's names and labels, on controller-runtime's metrics endpoint.
 var (
-	addressesInUse = prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Namespace: "metallb", Subsystem: "allocator", Name: "addresses_in_use_total",
-		Help: "Number of IP addresses in use, per pool (a shared address counts once).",
-	}, []string{"pool"})
-	addressesTotal = prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Namespace: "metallb", Subsystem: "allocator", Name: "addresses_total",
-		Help: "Number of usable IP addresses, per pool.",
-	}, []string{"pool"})
-	ipv4InUse = prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Namespace: "metallb", Subsystem: "allocator", Name: "ipv4_addresses_in_use_total",
-		Help: "Number of IPv4 addresses in use, per pool.",
-	}, []string{"pool"})
-	ipv4Total = prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Namespace: "metallb", Subsystem: "allocator", Name: "ipv4_addresses_total",
-		Help: "Number of usable IPv4 addresses, per pool.",
-	}, []string{"pool"})
-	ipv6InUse = prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Namespace: "metallb", Subsystem: "allocator", Name: "ipv6_addresses_in_use_total",
-		Help: "Number of IPv6 addresses in use, per pool.",
-	}, []string{"pool"})
-	ipv6Total = prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Namespace: "metallb", Subsystem: "allocator", Name: "ipv6_addresses_total",
-		Help: "Number of usable IPv6 addresses, per pool.",
-	}, []string{"pool"})
-	configLoaded = prometheus.NewGauge(prometheus.GaugeOpts{
+	addressesInUse = poolGauge("addresses_in_use_total", "Number of IP addresses in use, per pool (a shared address counts once).")
+	addressesTotal = poolGauge("addresses_total", "Number of usable IP addresses, per pool.")
+	ipv4InUse      = poolGauge("ipv4_addresses_in_use_total", "Number of IPv4 addresses in use, per pool.")
+	ipv4Total      = poolGauge("ipv4_addresses_total", "Number of usable IPv4 addresses, per pool.")
+	ipv6InUse      = poolGauge("ipv6_addresses_in_use_total", "Number of IPv6 addresses in use, per pool.")
+	ipv6Total      = poolGauge("ipv6_addresses_total", "Number of usable IPv6 addresses, per pool.")
+	configLoaded   = prometheus.NewGauge(prometheus.GaugeOpts{
 		Namespace: "metallb", Subsystem: "k8s_client", Name: "config_loaded_bool",
 		Help: "1 once a valid configuration was loaded.",
 	})
@@ -50,6 +32,12 @@ var (
 		Help: "Number of reconciliations that failed.",
 	})
 )
+
+// poolGauge is a metallb_allocator_* gauge with MetalLB's "pool" label.
+func poolGauge(name, help string) *prometheus.GaugeVec {
+	return prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "metallb", Subsystem: "allocator", Name: name, Help: help},
+		[]string{"pool"})
+}
 
 func init() {
 	metrics.Registry.MustRegister(addressesInUse, addressesTotal, ipv4InUse, ipv4Total, ipv6InUse, ipv6Total,
