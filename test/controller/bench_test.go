@@ -165,9 +165,9 @@ func benchController(b *testing.B, n, latencies int) {
 	phase("controller: bulk")
 	runFloors()
 	// The latency is measured with exactly the n + latencies Services in the API server.
-	if err := loader.DeleteAllOf(ctx, &corev1.Service{}, client.InNamespace("floor")); err != nil {
-		b.Fatal(err)
-	}
+	parallel(b, n, 32, func(i int) error {
+		return loader.Delete(ctx, &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "floor", Name: fmt.Sprintf("svc-%d", i)}})
+	})
 	watch.awaitGone(b, "floor")
 	idle(b, counter)
 	phase("delete the floor's Services")
