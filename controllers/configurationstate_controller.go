@@ -6,8 +6,6 @@ import (
 	"slices"
 
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -21,6 +19,7 @@ import (
 	metallbv1beta1 "github.com/ferrolb/ferrolb/api/v1beta1"
 	"github.com/ferrolb/ferrolb/internal/assign"
 	"github.com/ferrolb/ferrolb/internal/config"
+	"github.com/ferrolb/ferrolb/internal/configstate"
 )
 
 // ControllerStateName is the name of the controller's ConfigurationState.
@@ -132,7 +131,7 @@ func (r *ConfigurationStateReconciler) apply(ctx context.Context, cfg *config.Co
 // reconciled, once every valid address is held, so it cannot take one another Service shows.
 func restore(cfg *config.Config, a *Allocation, services []corev1.Service) {
 	withIPs := slices.DeleteFunc(slices.Clone(services), func(s corev1.Service) bool {
-		return s.Spec.Type != corev1.ServiceTypeLoadBalancer || !handled(&s, a.LoadBalancerClass) || len(assign.IngressIPs(&s)) == 0
+		return s.Spec.Type != corev1.ServiceTypeLoadBalancer || !assign.HasClass(&s, a.LoadBalancerClass) || len(assign.IngressIPs(&s)) == 0
 	})
 	// Oldest first: when two Services show the same address, the one that had it first keeps it.
 	slices.SortStableFunc(withIPs, func(x, y corev1.Service) int {
@@ -146,54 +145,13 @@ func restore(cfg *config.Config, a *Allocation, services []corev1.Service) {
 	}
 }
 
-// report writes the verdict into the ConfigurationState, creating it if needed, and only when it changed.
+// report writes the verdict into the ConfigurationState "controller".
 func (r *ConfigurationStateReconciler) report(ctx context.Context, parseErr error) error {
-	state := &metallbv1beta1.ConfigurationState{}
-	key := types.NamespacedName{Namespace: r.Namespace, Name: ControllerStateName}
-	if err := r.Get(ctx, key, state); apierrors.IsNotFound(err) {
-		state = &metallbv1beta1.ConfigurationState{ObjectMeta: metav1.ObjectMeta{
-			Namespace: r.Namespace, Name: ControllerStateName,
-			Labels: map[string]string{"metallb.io/component-type": "controller"},
-		}}
-		if r.Owner != nil {
-			state.OwnerReferences = []metav1.OwnerReference{*r.Owner}
-		}
-		if err := r.Create(ctx, state); err != nil {
-			return fmt.Errorf("creating ConfigurationState %s: %w", key, err)
-		}
-	} else if err != nil {
-		return fmt.Errorf("reading ConfigurationState %s: %w", key, err)
-	}
-	before := state.Status.DeepCopy()
-	cond := metav1.Condition{Type: metallbv1beta1.ConditionPoolReconcilerValid, Status: metav1.ConditionTrue,
-		Reason: metallbv1beta1.ReasonReconciled, Message: "", ObservedGeneration: state.Generation}
-	state.Status.Result, state.Status.ErrorSummary = metallbv1beta1.ConfigurationResultValid, ""
-	if parseErr != nil {
-		msg := "configuration error: " + parseErr.Error()
-		cond.Status, cond.Reason, cond.Message = metav1.ConditionFalse, metallbv1beta1.ReasonConfigurationError, msg
-		state.Status.Result, state.Status.ErrorSummary = metallbv1beta1.ConfigurationResultInvalid, msg
-	}
-	meta.SetStatusCondition(&state.Status.Conditions, cond)
-	if equalStatus(before, &state.Status) {
-		return nil
-	}
-	if err := r.Status().Update(ctx, state); err != nil {
-		return fmt.Errorf("writing ConfigurationState %s: %w", key, err)
-	}
-	return nil
-}
-
-func equalStatus(a, b *metallbv1beta1.ConfigurationStateStatus) bool {
-	if a.Result != b.Result || a.ErrorSummary != b.ErrorSummary || len(a.Conditions) != len(b.Conditions) {
-		return false
-	}
-	for _, c := range b.Conditions {
-		old := meta.FindStatusCondition(a.Conditions, c.Type)
-		if old == nil || old.Status != c.Status || old.Reason != c.Reason || old.Message != c.Message {
-			return false
-		}
-	}
-	return true
+	return configstate.Report(ctx, r.Client, configstate.Verdict{
+		Key:    types.NamespacedName{Namespace: r.Namespace, Name: ControllerStateName},
+		Labels: map[string]string{"metallb.io/component-type": "controller"},
+		Owner:  r.Owner, ConditionType: metallbv1beta1.ConditionPoolReconcilerValid, Err: parseErr,
+	})
 }
 
 // SetupWithManager reconciles the one ConfigurationState whenever a pool, a community or a namespace's labels

@@ -6,12 +6,14 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/events"
 	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -19,7 +21,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
-	"sigs.k8s.io/controller-runtime/pkg/recorder"
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	"github.com/ferrolb/ferrolb/internal/assign"
@@ -32,7 +33,7 @@ import (
 type ServiceReconciler struct {
 	client.Client
 	Allocation *Allocation
-	Recorder   recorder.EventRecorder
+	Recorder   events.EventRecorder
 	// MaxConcurrentReconciles bounds the parallel Service writes; decisions are serialised by the Allocation.
 	MaxConcurrentReconciles int
 }
@@ -40,6 +41,9 @@ type ServiceReconciler struct {
 // +kubebuilder:rbac:groups="",resources=services,verbs=get;list;watch
 // +kubebuilder:rbac:groups="",resources=services/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+
+// conflictRetry is how long a Service written meanwhile by someone else waits before it is converged again.
+const conflictRetry = 100 * time.Millisecond
 
 // Reconcile converges one Service.
 func (r *ServiceReconciler) Reconcile(ctx context.Context, req reconcile.Request) (ctrl.Result, error) {
@@ -55,6 +59,10 @@ func (r *ServiceReconciler) Reconcile(ctx context.Context, req reconcile.Request
 	if err := r.reconcile(ctx, svc); apierrors.IsNotFound(err) {
 		r.released(req.NamespacedName) // deleted meanwhile
 		return ctrl.Result{}, nil
+	} else if apierrors.IsConflict(err) {
+		// The cache had an older Service than the API server: converge again once it has the newer one
+		// (its watch event requeues the Service as well).
+		return ctrl.Result{RequeueAfter: conflictRetry}, nil
 	} else if err != nil {
 		updateErrors.Inc()
 		return ctrl.Result{}, fmt.Errorf("converging Service %s: %w", req.NamespacedName, err)
@@ -68,7 +76,7 @@ func (r *ServiceReconciler) reconcile(ctx context.Context, svc *corev1.Service) 
 	case svc.Spec.Type != corev1.ServiceTypeLoadBalancer:
 		r.released(key)
 		return r.clear(ctx, svc)
-	case !handled(svc, r.Allocation.LoadBalancerClass):
+	case !assign.HasClass(svc, r.Allocation.LoadBalancerClass):
 		r.released(key)
 		if meta.FindStatusCondition(svc.Status.Conditions, assign.ConditionType) != nil {
 			// Said already, by this controller or by the one of the Service's class (another ferrolb with
@@ -156,6 +164,10 @@ type desired struct {
 // write patches the Service's status (addresses, condition) and pool annotation when they differ from d, and
 // records d's events only then. The annotation goes in the same patch of the status subresource, which for
 // Services persists metadata too: one write per change, and no permission on Services themselves.
+//
+// The patch is a JSON merge patch guarded by the resourceVersion, not a strategic merge patch: the API server
+// applies it in a fraction of the time (the controller allocates about 1.5 times faster with it, see
+// docs/benchmarks.md), and the guard keeps conditions written by others, which a merge patch would replace.
 func (r *ServiceReconciler) write(ctx context.Context, svc *corev1.Service, d desired) error {
 	orig := svc.DeepCopy()
 	changedIPs := !d.keepIngress && !slices.Equal(ingressStrings(svc), addrStrings(d.ips))
@@ -183,7 +195,7 @@ func (r *ServiceReconciler) write(ctx context.Context, svc *corev1.Service, d de
 	if !changedIPs && !changedCondition && !changedPool {
 		return nil
 	}
-	if err := r.Status().Patch(ctx, svc, client.StrategicMergeFrom(orig)); err != nil {
+	if err := r.Status().Patch(ctx, svc, client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{})); err != nil {
 		return fmt.Errorf("writing status: %w", err)
 	}
 	if !d.keepIngress && (changedIPs || old == nil || old.Reason != d.reason) {
@@ -244,18 +256,10 @@ func (r *ServiceReconciler) clear(ctx context.Context, svc *corev1.Service) erro
 		setPoolAnnotation(svc, "")
 	}
 	meta.RemoveStatusCondition(&svc.Status.Conditions, assign.ConditionType)
-	if err := r.Status().Patch(ctx, svc, client.StrategicMergeFrom(orig)); err != nil {
+	if err := r.Status().Patch(ctx, svc, client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{})); err != nil {
 		return fmt.Errorf("clearing status: %w", err)
 	}
 	return nil
-}
-
-// handled reports whether the Service is of the class this controller serves.
-func handled(svc *corev1.Service, class string) bool {
-	if svc.Spec.LoadBalancerClass == nil {
-		return class == ""
-	}
-	return *svc.Spec.LoadBalancerClass == class
 }
 
 func ingressStrings(svc *corev1.Service) []string {

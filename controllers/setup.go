@@ -17,6 +17,9 @@ type AllocationOptions struct {
 	MaxConcurrentReconciles int
 	// Owner, if set, owns the ConfigurationState "controller" (the controller's pod).
 	Owner *metav1.OwnerReference
+	// EventQPS and EventBurst pace the Events (0: DefaultEventQPS, DefaultEventBurst).
+	EventQPS   float32
+	EventBurst int
 }
 
 // SetupAllocation adds the reconcilers that allocate Service addresses to mgr: configuration, Services and
@@ -27,7 +30,15 @@ func SetupAllocation(mgr ctrl.Manager, o AllocationOptions) error {
 		SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the configuration reconciler: %w", err)
 	}
-	if err := (&ServiceReconciler{Client: mgr.GetClient(), Allocation: a, Recorder: mgr.GetEventRecorder("metallb-controller"),
+	qps, burst := o.EventQPS, o.EventBurst
+	if qps == 0 {
+		qps, burst = DefaultEventQPS, DefaultEventBurst
+	}
+	events := newPacedRecorder(mgr.GetEventRecorder("metallb-controller"), qps, burst)
+	if err := mgr.Add(events); err != nil {
+		return fmt.Errorf("setting up the Event recorder: %w", err)
+	}
+	if err := (&ServiceReconciler{Client: mgr.GetClient(), Allocation: a, Recorder: events,
 		MaxConcurrentReconciles: o.MaxConcurrentReconciles}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the Service reconciler: %w", err)
 	}

@@ -4,16 +4,10 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"fmt"
 	"os"
-	"strings"
 
-	"go.uber.org/zap/zapcore"
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -25,6 +19,7 @@ import (
 	"github.com/ferrolb/ferrolb/api"
 	metallbv1beta1 "github.com/ferrolb/ferrolb/api/v1beta1"
 	"github.com/ferrolb/ferrolb/controllers"
+	"github.com/ferrolb/ferrolb/internal/cli"
 )
 
 // +kubebuilder:rbac:groups=authentication.k8s.io,resources=tokenreviews,verbs=create
@@ -34,23 +29,25 @@ type options struct {
 	namespace, lbClass, logLevel, podName string
 	metricsAddr, probeAddr                string
 	metricsSecure                         bool
-	qps                                   float64
-	burst, workers                        int
+	qps, eventQPS                         float64
+	burst, workers, eventBurst            int
 	webhook                               webhookOptions // cmd/controller/webhook.go
 }
 
 func main() {
 	var o options
-	flag.StringVar(&o.namespace, "namespace", envOr("METALLB_NAMESPACE", podNamespace()), "The namespace of ferrolb's configuration objects.")
+	flag.StringVar(&o.namespace, "namespace", cli.EnvOr("METALLB_NAMESPACE", cli.PodNamespace()), "The namespace of ferrolb's configuration objects.")
 	flag.StringVar(&o.lbClass, "lb-class", "", "The spec.loadBalancerClass of the Services to handle; empty handles the Services without a class.")
 	flag.StringVar(&o.logLevel, "log-level", "info", "Log level: all, debug, info, warn, error or none.")
 	flag.StringVar(&o.podName, "pod-name", os.Getenv("METALLB_POD_NAME"), "The controller's pod, owner of its ConfigurationState.")
 	flag.StringVar(&o.metricsAddr, "metrics-bind-address", ":9120", "The address the metrics endpoint binds to; 0 disables it.")
 	flag.BoolVar(&o.metricsSecure, "metrics-secure", true, "Serve metrics over HTTPS with authentication and authorization.")
 	flag.StringVar(&o.probeAddr, "health-probe-bind-address", ":17472", "The address of /healthz and /readyz.")
-	flag.Float64Var(&o.qps, "kube-api-qps", 500, "Client-side limit of API requests per second.")
-	flag.IntVar(&o.burst, "kube-api-burst", 1000, "Client-side burst of API requests.")
+	flag.Float64Var(&o.qps, "kube-api-qps", 1000, "Client-side limit of API requests per second (the API server's priority and fairness limits too).")
+	flag.IntVar(&o.burst, "kube-api-burst", 2000, "Client-side burst of API requests.")
 	flag.IntVar(&o.workers, "max-concurrent-reconciles", 16, "Services written in parallel.")
+	flag.Float64Var(&o.eventQPS, "event-qps", controllers.DefaultEventQPS, "Events written per second at most: a burst of allocations writes its Services first, its Events after.")
+	flag.IntVar(&o.eventBurst, "event-burst", controllers.DefaultEventBurst, "Events written at once before event-qps applies.")
 	addWebhookFlags(&o.webhook)
 	flag.Parse()
 	if err := run(o); err != nil {
@@ -60,7 +57,7 @@ func main() {
 }
 
 func run(o options) error {
-	level, err := zapLevel(o.logLevel)
+	level, err := cli.LogLevel(o.logLevel)
 	if err != nil {
 		return err
 	}
@@ -95,13 +92,14 @@ func run(o options) error {
 		return fmt.Errorf("creating manager: %w", err)
 	}
 	ctx := ctrl.SetupSignalHandler()
-	owner, err := podOwner(ctx, mgr, o)
+	owner, err := cli.PodOwner(ctx, mgr.GetAPIReader(), o.namespace, o.podName)
 	if err != nil {
 		return err
 	}
 	if o.webhook.allocates() {
 		if err := controllers.SetupAllocation(mgr, controllers.AllocationOptions{
 			Namespace: o.namespace, LoadBalancerClass: o.lbClass, MaxConcurrentReconciles: o.workers, Owner: owner,
+			EventQPS: float32(o.eventQPS), EventBurst: o.eventBurst,
 		}); err != nil {
 			return err
 		}
@@ -120,47 +118,3 @@ func run(o options) error {
 }
 
 // +kubebuilder:rbac:groups="",resources=pods,verbs=get
-
-// podOwner returns an owner reference to the controller's pod, read once at start-up with the uncached
-// reader, or nil when the pod name is not known (running outside a cluster).
-func podOwner(ctx context.Context, mgr ctrl.Manager, o options) (*metav1.OwnerReference, error) {
-	if o.podName == "" {
-		return nil, nil
-	}
-	pod := &corev1.Pod{}
-	if err := mgr.GetAPIReader().Get(ctx, types.NamespacedName{Namespace: o.namespace, Name: o.podName}, pod); err != nil {
-		return nil, fmt.Errorf("reading the controller's pod %s/%s: %w", o.namespace, o.podName, err)
-	}
-	return metav1.NewControllerRef(pod, corev1.SchemeGroupVersion.WithKind("Pod")), nil
-}
-
-func zapLevel(s string) (zapcore.Level, error) {
-	switch strings.ToLower(s) {
-	case "all", "debug":
-		return zapcore.DebugLevel, nil
-	case "info":
-		return zapcore.InfoLevel, nil
-	case "warn":
-		return zapcore.WarnLevel, nil
-	case "error":
-		return zapcore.ErrorLevel, nil
-	case "none":
-		return zapcore.FatalLevel, nil
-	}
-	return 0, fmt.Errorf("invalid --log-level %q: must be one of all, debug, info, warn, error, none", s)
-}
-
-func envOr(name, def string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	return def
-}
-
-// podNamespace is the namespace of the pod's service account, or metallb-system outside a cluster.
-func podNamespace() string {
-	if b, err := os.ReadFile("/var/run/secrets/kubernetes.io/serviceaccount/namespace"); err == nil {
-		return strings.TrimSpace(string(b))
-	}
-	return "metallb-system"
-}

@@ -211,3 +211,12 @@ func sameAddrs(a, b []netip.Addr) bool {
 	slices.SortFunc(b, netip.Addr.Compare)
 	return slices.Equal(a, b)
 }
+
+// HasClass reports whether the Service is of the given loadBalancerClass; the empty class means the Services
+// without one (the --lb-class flag of the controller and the speaker).
+func HasClass(svc *corev1.Service, class string) bool {
+	if svc.Spec.LoadBalancerClass == nil {
+		return class == ""
+	}
+	return *svc.Spec.LoadBalancerClass == class
+}

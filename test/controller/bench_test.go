@@ -38,12 +38,16 @@ import (
 var (
 	benchServices  = flag.Int("bench.services", 10000, "BenchmarkController: Services to allocate in bulk")
 	benchLatencies = flag.Int("bench.latencies", 500, "BenchmarkController: Services created one by one for the latency")
+	benchQPSFlag   = flag.Float64("bench.qps", benchQPS, "BenchmarkController: the controller's client QPS (negative: no client-side limit)")
+	benchBurstFlag = flag.Int("bench.burst", benchBurst, "BenchmarkController: the controller's client burst")
+	benchWorkersFl = flag.Int("bench.workers", benchWorkers, "BenchmarkController: the controller's workers and the floor's goroutines")
+	benchFloorQPS  = flag.Float64("bench.floor-qps", -1, "BenchmarkController: the floor client's QPS (negative: no client-side limit)")
 )
 
 // Client settings of cmd/controller, used by the controller and by the floor client alike.
 const (
-	benchQPS     = 500
-	benchBurst   = 1000
+	benchQPS     = 1000
+	benchBurst   = 2000
 	benchWorkers = 16 // cmd/controller's --max-concurrent-reconciles
 )
 
@@ -115,8 +119,10 @@ func benchController(b *testing.B, n, latencies int) {
 	// every Service and ignores the floor's), so that all three see the same processes, and load from
 	// elsewhere on the machine shows in both floors.
 	measured := rest.CopyConfig(admin)
-	measured.QPS, measured.Burst = benchQPS, benchBurst
-	floorClient, eventsClient := newClient(b, measured), newClient(b, measured)
+	measured.QPS, measured.Burst = float32(*benchQPSFlag), *benchBurstFlag
+	floorCfg := rest.CopyConfig(admin)
+	floorCfg.QPS, floorCfg.Burst = float32(*benchFloorQPS), *benchBurstFlag
+	floorClient, eventsClient := newClient(b, floorCfg), newClient(b, floorCfg)
 	var floors, floorsEv []float64
 	runFloors := func() {
 		round := len(floors)
@@ -134,7 +140,7 @@ func benchController(b *testing.B, n, latencies int) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := controllers.SetupAllocation(mgr, controllers.AllocationOptions{Namespace: ns, MaxConcurrentReconciles: benchWorkers}); err != nil {
+	if err := controllers.SetupAllocation(mgr, controllers.AllocationOptions{Namespace: ns, MaxConcurrentReconciles: *benchWorkersFl}); err != nil {
 		b.Fatal(err)
 	}
 	mgrCtx, stop := context.WithCancel(ctx)
@@ -159,6 +165,11 @@ func benchController(b *testing.B, n, latencies int) {
 	}
 	last := watch.await(b, "bench", n, func(s *corev1.Service) bool { return len(s.Status.LoadBalancer.Ingress) == 1 })
 	bulkTime := last.Sub(start)
+	// The Events are paced behind the status writes: how long until the last is written.
+	for _, e := counter.count(); e-eventsBefore < n; _, e = counter.count() {
+		time.Sleep(10 * time.Millisecond)
+	}
+	eventLag := time.Since(last)
 	idle(b, counter)
 	servicesAfter, eventsAfter := counter.count()
 	otherWrites := counter.otherWrites() - otherBefore
@@ -213,19 +224,20 @@ func benchController(b *testing.B, n, latencies int) {
 	b.ReportMetric(ms(p50), "p50-ms")
 	b.ReportMetric(ms(p99), "p99-ms")
 	fmt.Printf(`
-Controller benchmark: %d Services, kube-apiserver %s (envtest), client QPS %d burst %d, %d workers, GOMAXPROCS %d
+Controller benchmark: %d Services, kube-apiserver %s (envtest), client QPS %.0f burst %d, %d workers, floor QPS %.0f, GOMAXPROCS %d
 | measure                                                        | value |
 |----------------------------------------------------------------|-------|
 | floor: status patches/s (before / after the bulk run)          | %.0f / %.0f |
 | floor with events: status patch + event, Services/s            | %.0f / %.0f |
 | controller: pending → assigned, Services/s                     | %.0f (%.1f s) |
+| … last IPAllocated Event written after the last address        | %.1f s |
 | ratio to the floor / to the floor with events                  | %.2f / %.2f |
 | create → IP latency p50 / p99 (%d creates)                    | %.1f ms / %.1f ms |
 | … from the watch event of the create, p50 / p99                | %.1f ms / %.1f ms |
 | writes per allocation: Service / Event; pool status writes     | %.2f / %.2f; %d |
 | resync of %d assigned Services: Service / Event writes      | %d / %d |
-`, n, version.GitVersion, benchQPS, benchBurst, benchWorkers, runtime.GOMAXPROCS(0),
-		floors[0], floors[1], floorsEv[0], floorsEv[1], bulk, bulkTime.Seconds(), bulk/floorBest, bulk/floorEvBest,
+`, n, version.GitVersion, *benchQPSFlag, *benchBurstFlag, *benchWorkersFl, *benchFloorQPS, runtime.GOMAXPROCS(0),
+		floors[0], floors[1], floorsEv[0], floorsEv[1], bulk, bulkTime.Seconds(), eventLag.Seconds(), bulk/floorBest, bulk/floorEvBest,
 		latencies, ms(p50), ms(p99), ms(percentile(fromWatch, 50)), ms(percentile(fromWatch, 99)),
 		float64(servicesAfter-servicesBefore)/float64(n), float64(eventsAfter-eventsBefore)/float64(n), otherWrites,
 		n+latencies, services2-services, events2-events)
@@ -250,7 +262,7 @@ func benchService(namespace string, i int, opts ...serviceOption) *corev1.Servic
 func floor(ctx context.Context, b *testing.B, c client.Client, events client.Client, n, round int) float64 {
 	b.Helper()
 	start := time.Now()
-	parallel(b, n, benchWorkers, func(i int) error {
+	parallel(b, n, *benchWorkersFl, func(i int) error {
 		ip := netip.AddrFrom4([4]byte{172, byte(21 + round), byte(i >> 8), byte(i)}).String()
 		patch := map[string]any{
 			"metadata": map[string]any{"annotations": map[string]string{assign.AnnotationAllocatedFromPool: fmt.Sprintf("floor-%d", round)}},
