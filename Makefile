@@ -27,7 +27,7 @@ help: ## Display this help.
 
 .PHONY: manifests
 manifests: controller-gen ## Generate CRDs, RBAC and webhook manifests from the API markers.
-	$(CONTROLLER_GEN) rbac:roleName=manager-role crd webhook paths="./api/..." paths="./controllers/..." paths="./internal/webhook/..." paths="./cmd/..." paths="./" \
+	$(CONTROLLER_GEN) rbac:roleName=manager-role crd webhook paths="./api/..." paths="./controllers/..." paths="./internal/webhook/..." paths="./cmd/..." paths="./speaker/..." paths="./" \
 		output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac \
 		output:webhook:artifacts:config=config/webhook
 
@@ -79,13 +79,14 @@ test: manifests generate fmt vet k8s-assets ## Run every test: unit, envtest (re
 # Every fuzz target runs for FUZZTIME (one package at a time: go test -fuzz takes one target of one package).
 FUZZTIME ?= 30s
 FUZZ_TARGETS = internal/config:FuzzParsePoolAddresses internal/config:FuzzParseCommunities \
-	internal/allocator:FuzzRangeToPrefixes internal/webhook:FuzzValidate internal/webhook:FuzzAdmissionReview
+	internal/allocator:FuzzRangeToPrefixes internal/webhook:FuzzValidate internal/webhook:FuzzAdmissionReview \
+	speaker/layer2:FuzzARPHandle speaker/layer2:FuzzNDPHandle internal/migrate:FuzzDecode internal/migrate:FuzzReadInput
 
 .PHONY: fuzz
 fuzz: ## Run every fuzz target for FUZZTIME (default 30s) each.
 	@for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; fn=$${t##*:}; \
 		echo "fuzz: $$fn ($$pkg) for $(FUZZTIME)"; \
-		$(GO) test -run '^$$' -fuzz="^$$fn\$$" -fuzztime=$(FUZZTIME) ./$$pkg || exit 1; \
+		$(GO) test -run '^$$' -fuzz="^$$fn\$$" -fuzztime=$(FUZZTIME) -fuzzminimizetime=5s ./$$pkg || exit 1; \
 	done
 
 .PHONY: test-e2e
