@@ -118,8 +118,13 @@ lab-status: ## Show the lab's daemons, nodes, pods, BGP sessions at the router a
 ##@ Benchmarks
 
 .PHONY: bench
-bench: k8s-assets ## Run the benchmarks whose numbers are in docs/benchmarks.md.
+bench: k8s-assets ## Run the benchmarks whose numbers are in docs/benchmarks.md (see there for the controller's).
 	$(GO) test -run '^$$' -bench . -benchtime=300ms -count=5 ./internal/allocator/
+	$(GO) test -run '^$$' -bench Detection -benchtime=20x ./speaker/layer2/memberlist/
+
+.PHONY: bench-failover
+bench-failover: ## Layer 2 failover in the lab (root): 20 unplanned failures of each kind, and a speaker rollout.
+	FERROLB_BENCH_FAILOVER=$${ROUNDS:-20} $(GO) test -v -tags e2e -count=1 -timeout 40m ./test/e2e/ -ginkgo.focus='Layer 2 failover' -ginkgo.v
 
 ##@ Build
 

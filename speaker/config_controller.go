@@ -45,6 +45,7 @@ func (r *ConfigReconciler) Reconcile(ctx context.Context, _ reconcile.Request) (
 		r.setConfig(cfg)
 		configLoaded.Set(1)
 		configStale.Set(0)
+		r.becomeReady(ctx)
 	} else {
 		configStale.Set(1)
 		ctrl.LoggerFrom(ctx).Info("Configuration refused, keeping the previous one", "error", parseErr.Error())
@@ -53,6 +54,25 @@ func (r *ConfigReconciler) Reconcile(ctx context.Context, _ reconcile.Request) (
 		Key:   types.NamespacedName{Namespace: r.o.Namespace, Name: StateName(r.o.NodeName)},
 		Owner: r.o.Owner, ConditionType: metallbv1beta1.ConditionConfigReconcilerValid, Err: parseErr,
 		Labels: map[string]string{"metallb.io/component-type": "speaker", "metallb.io/node-name": r.o.NodeName},
+	})
+}
+
+// becomeReady converges every Service once, right here, the first time a configuration is in force, and
+// then says the speaker is ready: a restarted speaker answers for what it wins before the others stop.
+func (r *ConfigReconciler) becomeReady(ctx context.Context) {
+	r.ready.Do(func() {
+		services := &ServiceReconciler{Speaker: r.Speaker}
+		reqs := services.allServices(ctx, nil)
+		for _, req := range reqs {
+			if _, err := services.Reconcile(ctx, req); err != nil {
+				// The Service reconciler retries it; readiness does not wait for one Service.
+				ctrl.LoggerFrom(ctx).Info("Converging a Service before becoming ready", "service", req.NamespacedName, "error", err.Error())
+			}
+		}
+		ctrl.LoggerFrom(ctx).Info("Ready: every Service converged", "services", len(reqs))
+		if r.o.Ready != nil {
+			r.o.Ready()
+		}
 	})
 }
 

@@ -43,6 +43,10 @@ type Options struct {
 	Members Membership
 	// Owner, if set, owns the objects the speaker creates (its pod), so that they go with it.
 	Owner *metav1.OwnerReference
+	// Ready, if set, is called once, when the speaker has put its first valid configuration in force and
+	// converged every Service against it: from then on it announces what it wins (memberlist tells the
+	// other speakers, which until then go on announcing for it).
+	Ready func()
 }
 
 // Membership is the view of the live speakers (speaker/layer2/memberlist).
@@ -68,6 +72,8 @@ type Speaker struct {
 
 	// frozen stops every change of announcements: set while the speaker hands over on shutdown.
 	frozen atomic.Bool
+	// ready is done once the first configuration is in force and every Service converged.
+	ready sync.Once
 	// all receives a signal to converge every Service again (configuration, nodes or members changed).
 	all chan event.GenericEvent
 }

@@ -165,6 +165,11 @@ func run(o options) error {
 			return err
 		}
 		opts.Members = ml
+		opts.Ready = func() {
+			if err := ml.SetReady(time.Second); err != nil {
+				log.Error(err, "Telling the other speakers this one is ready")
+			}
+		}
 	} else {
 		log.Info("Memberlist disabled: every node is assumed to run a speaker")
 	}

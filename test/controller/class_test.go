@@ -12,23 +12,25 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/ferrolb/ferrolb/internal/assign"
+
+	"github.com/ferrolb/ferrolb/test/testenv"
 )
 
 var _ = Describe("Which Services the controller handles", func() {
 	var (
 		space string
-		r     addrRange
+		r     testenv.AddrRange
 	)
 	BeforeEach(func(ctx context.Context) {
 		space = newNamespace(ctx, nil)
-		r = newRange()
-		createPool(ctx, "a", []string{r.v4(30)})
+		r = testenv.NewRange()
+		createPool(ctx, "a", []string{r.V4(30)})
 	})
 
 	It("by default handles only Services without a loadBalancerClass", func(ctx context.Context) {
 		theirs := createService(ctx, space, "theirs", class("example.com/other"))
 		ours := createService(ctx, space, "ours")
-		expectAssigned(ctx, ours, "a", r.ip(0))
+		expectAssigned(ctx, ours, "a", r.IP(0))
 		got := expectPending(ctx, theirs, assign.ReasonClassNotHandled)
 		Expect(condition(got).Message).To(ContainSubstring("example.com/other"))
 	})
@@ -38,7 +40,7 @@ var _ = Describe("Which Services the controller handles", func() {
 		DeferCleanup(func() { restartController() })
 		ours := createService(ctx, space, "ours", class("ferrolb.io/lab"))
 		classless := createService(ctx, space, "classless")
-		expectAssigned(ctx, ours, "a", r.ip(0))
+		expectAssigned(ctx, ours, "a", r.IP(0))
 		expectPending(ctx, classless, assign.ReasonClassNotHandled)
 	})
 
@@ -65,7 +67,7 @@ var _ = Describe("Which Services the controller handles", func() {
 		var svcs []*corev1.Service
 		for i := range 4 {
 			svcs = append(svcs, createService(ctx, space, fmt.Sprintf("s%d", i)))
-			expectAssigned(ctx, svcs[i], "a", r.ip(i))
+			expectAssigned(ctx, svcs[i], "a", r.IP(i))
 		}
 		pending := createService(ctx, space, "pending")
 		expectPending(ctx, pending, assign.ReasonPoolExhausted)
@@ -80,7 +82,7 @@ var _ = Describe("Which Services the controller handles", func() {
 			g.Expect(cur.Annotations).NotTo(HaveKey(assign.AnnotationAllocatedFromPool))
 			g.Expect(condition(cur)).To(BeNil())
 		}).Should(Succeed())
-		expectAssigned(ctx, pending, "a", r.ip(1))
+		expectAssigned(ctx, pending, "a", r.IP(1))
 	})
 
 	It("gives a Service that becomes a LoadBalancer an address", func(ctx context.Context) {
@@ -93,6 +95,6 @@ var _ = Describe("Which Services the controller handles", func() {
 		update(ctx, svc, func(s *corev1.Service) {
 			s.Spec.Type, s.Spec.AllocateLoadBalancerNodePorts = corev1.ServiceTypeLoadBalancer, ptr.To(false)
 		})
-		expectAssigned(ctx, svc, "a", r.ip(0))
+		expectAssigned(ctx, svc, "a", r.IP(0))
 	})
 })

@@ -3,7 +3,6 @@ package controller_test
 import (
 	"context"
 	"fmt"
-	"net/netip"
 	"slices"
 	"sync/atomic"
 	"time"
@@ -23,34 +22,17 @@ import (
 
 	metallbv1beta1 "github.com/ferrolb/ferrolb/api/v1beta1"
 	"github.com/ferrolb/ferrolb/internal/assign"
+
+	"github.com/ferrolb/ferrolb/test/testenv"
 )
 
 func ctrlConfig() config.Controller {
 	return config.Controller{SkipNameValidation: ptr.To(true)}
 }
 
-// Every spec gets its own address ranges and namespace, so that what one spec leaves behind cannot change
-// what the next one sees.
-var rangeSeq, nsSeq atomic.Int32
-
-// addrRange is a fresh IPv4 /24 and IPv6 /120 for one spec's pools.
-type addrRange struct{ n int32 }
-
-func newRange() addrRange { return addrRange{rangeSeq.Add(1)} }
-
-// v4 returns the range's IPv4 prefix of length bits, e.g. "172.16.5.0/30".
-func (r addrRange) v4(bits int) string { return fmt.Sprintf("%s/%d", r.ip(0), bits) }
-
-// ip returns the range's i-th IPv4 address.
-func (r addrRange) ip(i int) string { return fmt.Sprintf("172.%d.%d.%d", 16+r.n/256, r.n%256, i) }
-
-// v6 returns the range's IPv6 prefix of length bits, e.g. "fc00:0:5::/126".
-func (r addrRange) v6(bits int) string { return fmt.Sprintf("%s/%d", r.ip6(0), bits) }
-
-// ip6 returns the range's i-th IPv6 address.
-func (r addrRange) ip6(i int) string {
-	return netip.MustParseAddr(fmt.Sprintf("fc00:0:%x::%x", r.n, i)).String()
-}
+// Every spec gets its own namespace (and testenv.NewRange its own addresses), so that what one spec leaves
+// behind cannot change what the next one sees.
+var nsSeq atomic.Int32
 
 // newNamespace creates a namespace for the spec's Services. envtest has no namespace controller, so
 // namespaces are never deleted; each spec simply uses a new one.
@@ -365,7 +347,7 @@ func awaitServiceReconciles(since float64, n int) {
 // by creating a pool no Service uses; the pool is deleted after the spec.
 func touchConfiguration(ctx context.Context, name string) {
 	GinkgoHelper()
-	createPool(ctx, name, []string{newRange().v4(32)}, manual())
+	createPool(ctx, name, []string{testenv.NewRange().V4(32)}, manual())
 }
 
 // deleteAndWait deletes an object and waits until it is gone.

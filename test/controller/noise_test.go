@@ -11,6 +11,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ferrolb/ferrolb/internal/assign"
+
+	"github.com/ferrolb/ferrolb/test/testenv"
 )
 
 // createServices creates n Services named svc-<i> in parallel.
@@ -60,16 +62,16 @@ func resourceVersions(ctx context.Context, space string, n int) map[string]strin
 var _ = Describe("API writes and events", func() {
 	var (
 		space string
-		r     addrRange
+		r     testenv.AddrRange
 	)
 	BeforeEach(func(ctx context.Context) {
 		space = newNamespace(ctx, nil)
-		r = newRange()
+		r = testenv.NewRange()
 	})
 
 	It("writes nothing and records no event when it converges assigned Services again", func(ctx context.Context) {
 		const n = 200
-		createPool(ctx, "a", []string{r.v4(24)})
+		createPool(ctx, "a", []string{r.V4(24)})
 		createServices(ctx, space, n)
 		before := resourceVersions(ctx, space, n)
 		// Let the events of the allocations reach the API server before counting.
@@ -89,10 +91,10 @@ var _ = Describe("API writes and events", func() {
 	})
 
 	It("writes nothing and records no event for a change that changes no outcome", func(ctx context.Context) {
-		createPool(ctx, "a", []string{r.v4(30)})
+		createPool(ctx, "a", []string{r.V4(30)})
 		svc := createService(ctx, space, "web")
-		expectAssigned(ctx, svc, "a", r.ip(0))
-		expectEvent(ctx, svc, corev1.EventTypeNormal, assign.EventIPAllocated, r.ip(0))
+		expectAssigned(ctx, svc, "a", r.IP(0))
+		expectEvent(ctx, svc, corev1.EventTypeNormal, assign.EventIPAllocated, r.IP(0))
 		awaitQuiet()
 		services, events := writes.count()
 		since := serviceReconciles()
@@ -108,20 +110,20 @@ var _ = Describe("API writes and events", func() {
 	})
 
 	It("aggregates the events of a flapping Service instead of recording one per flap", func(ctx context.Context) {
-		other := newRange()
-		createPool(ctx, "a", []string{r.v4(30)})
-		createPool(ctx, "b", []string{other.v4(30)})
+		other := testenv.NewRange()
+		createPool(ctx, "a", []string{r.V4(30)})
+		createPool(ctx, "b", []string{other.V4(30)})
 		svc := createService(ctx, space, "web", annotate(assign.AnnotationAddressPool, "a"))
-		expectAssigned(ctx, svc, "a", r.ip(0))
-		expectEvent(ctx, svc, corev1.EventTypeNormal, assign.EventIPAllocated, r.ip(0))
+		expectAssigned(ctx, svc, "a", r.IP(0))
+		expectEvent(ctx, svc, corev1.EventTypeNormal, assign.EventIPAllocated, r.IP(0))
 		awaitQuiet()
 		_, events := writes.count()
 
 		const flaps = 20
 		for i := range flaps {
-			pool, ip := "b", other.ip(0)
+			pool, ip := "b", other.IP(0)
 			if i%2 == 1 {
-				pool, ip = "a", r.ip(0)
+				pool, ip = "a", r.IP(0)
 			}
 			update(ctx, svc, annotate(assign.AnnotationAddressPool, pool))
 			expectAssigned(ctx, svc, pool, ip)

@@ -16,6 +16,8 @@ import (
 
 	metallbv1beta1 "github.com/ferrolb/ferrolb/api/v1beta1"
 	"github.com/ferrolb/ferrolb/internal/assign"
+
+	"github.com/ferrolb/ferrolb/test/testenv"
 )
 
 // poolStatus reads a pool's status.
@@ -49,23 +51,23 @@ func httpGet(url string) (int, string, error) {
 var _ = Describe("Observability", func() {
 	var (
 		space string
-		r     addrRange
+		r     testenv.AddrRange
 	)
 	BeforeEach(func(ctx context.Context) {
 		space = newNamespace(ctx, nil)
-		r = newRange()
+		r = testenv.NewRange()
 	})
 
 	It("exports MetalLB's allocator metrics per pool and family, a shared address counted once", func(ctx context.Context) {
-		createPool(ctx, "dual", []string{r.v4(30), r.v6(126)})
+		createPool(ctx, "dual", []string{r.V4(30), r.V6(126)})
 		web := createService(ctx, space, "web", annotate(assign.AnnotationAllowSharedIP, "k"), ports("TCP", 80),
 			families(corev1.IPFamilyPolicyRequireDualStack, corev1.IPv4Protocol, corev1.IPv6Protocol))
-		expectAssigned(ctx, web, "dual", r.ip(0), r.ip6(0))
+		expectAssigned(ctx, web, "dual", r.IP(0), r.IP6(0))
 		api := createService(ctx, space, "api", annotate(assign.AnnotationAllowSharedIP, "k"), ports("TCP", 443),
 			families(corev1.IPFamilyPolicyRequireDualStack, corev1.IPv4Protocol, corev1.IPv6Protocol))
-		expectAssigned(ctx, api, "dual", r.ip(0), r.ip6(0))
+		expectAssigned(ctx, api, "dual", r.IP(0), r.IP6(0))
 		v6 := createService(ctx, space, "v6", families(corev1.IPFamilyPolicySingleStack, corev1.IPv6Protocol))
-		expectAssigned(ctx, v6, "dual", r.ip6(1))
+		expectAssigned(ctx, v6, "dual", r.IP6(1))
 
 		pool := map[string]string{"pool": "dual"}
 		Eventually(func(g Gomega) {
@@ -89,11 +91,11 @@ var _ = Describe("Observability", func() {
 	})
 
 	It("keeps the pool status counters current, and reverts manual edits", func(ctx context.Context) {
-		createPool(ctx, "dual", []string{r.v4(30), r.v6(126)})
+		createPool(ctx, "dual", []string{r.V4(30), r.V6(126)})
 		Eventually(func() metallbv1beta1.IPAddressPoolStatus { return poolStatus(ctx, "dual") }).Should(Equal(
 			metallbv1beta1.IPAddressPoolStatus{AvailableIPv4: 4, AvailableIPv6: 4}))
 		svc := createService(ctx, space, "web", families(corev1.IPFamilyPolicyRequireDualStack, corev1.IPv4Protocol, corev1.IPv6Protocol))
-		expectAssigned(ctx, svc, "dual", r.ip(0), r.ip6(0))
+		expectAssigned(ctx, svc, "dual", r.IP(0), r.IP6(0))
 		Eventually(func() metallbv1beta1.IPAddressPoolStatus { return poolStatus(ctx, "dual") }).Should(Equal(
 			metallbv1beta1.IPAddressPoolStatus{AssignedIPv4: 1, AssignedIPv6: 1, AvailableIPv4: 3, AvailableIPv6: 3}))
 
@@ -102,7 +104,7 @@ var _ = Describe("Observability", func() {
 			if err := k8s.Get(ctx, client.ObjectKeyFromObject(p), p); err != nil {
 				return err
 			}
-			p.Spec.Addresses = []string{r.v4(29), r.v6(125)}
+			p.Spec.Addresses = []string{r.V4(29), r.V6(125)}
 			return k8s.Update(ctx, p)
 		}).Should(Succeed())
 		Eventually(func() metallbv1beta1.IPAddressPoolStatus { return poolStatus(ctx, "dual") }).Should(Equal(
@@ -123,7 +125,7 @@ var _ = Describe("Observability", func() {
 
 	It("runs as a binary that serves health, readiness and metrics, and honours --lb-class", func(ctx context.Context) {
 		path := awaitBinary()
-		createPool(ctx, "a", []string{r.v4(30)})
+		createPool(ctx, "a", []string{r.V4(30)})
 		stopController()
 		DeferCleanup(func() { startController() })
 
@@ -142,7 +144,7 @@ var _ = Describe("Observability", func() {
 		}
 		ours := createService(ctx, space, "ours", class("ferrolb.io/lab"))
 		classless := createService(ctx, space, "classless")
-		expectAssigned(ctx, ours, "a", r.ip(0))
+		expectAssigned(ctx, ours, "a", r.IP(0))
 		expectPending(ctx, classless, assign.ReasonClassNotHandled)
 		Eventually(func(g Gomega) {
 			code, body, err := httpGet("http://" + metrics + "/metrics")

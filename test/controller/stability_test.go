@@ -12,6 +12,8 @@ import (
 
 	metallbv1beta1 "github.com/ferrolb/ferrolb/api/v1beta1"
 	"github.com/ferrolb/ferrolb/internal/assign"
+
+	"github.com/ferrolb/ferrolb/test/testenv"
 )
 
 // snapshot maps each Service to the addresses it shows.
@@ -40,15 +42,15 @@ func expectNoDuplicates(g Gomega, shown map[string][]string) {
 var _ = Describe("Address stability", func() {
 	var (
 		space string
-		r     addrRange
+		r     testenv.AddrRange
 	)
 	BeforeEach(func(ctx context.Context) {
 		space = newNamespace(ctx, nil)
-		r = newRange()
+		r = testenv.NewRange()
 	})
 
 	It("moves no address, duplicates none and writes nothing across restarts with a full pool and pending Services", func(ctx context.Context) {
-		createPool(ctx, "a", []string{r.v4(29)})
+		createPool(ctx, "a", []string{r.V4(29)})
 		var all []*corev1.Service
 		for i := range 8 {
 			all = append(all, createService(ctx, space, fmt.Sprintf("held-%d", i)))
@@ -99,91 +101,91 @@ var _ = Describe("Address stability", func() {
 	It("restores every valid address before it gives any new one after a restart", func(ctx context.Context) {
 		// old shows an address of pool b; young an address of pool a. While the controller is down, pool b
 		// goes: old needs a new address, and must not get the one young shows.
-		b := newRange()
-		createPool(ctx, "b", []string{b.v4(32)})
+		b := testenv.NewRange()
+		createPool(ctx, "b", []string{b.V4(32)})
 		old := createService(ctx, space, "a-old")
-		expectAssigned(ctx, old, "b", b.ip(0))
-		createPool(ctx, "a", []string{r.v4(30)})
+		expectAssigned(ctx, old, "b", b.IP(0))
+		createPool(ctx, "a", []string{r.V4(30)})
 		// The controller restores Services oldest first: make old older than young by the API's one-second
 		// resolution of creationTimestamp.
 		Eventually(func() bool { return time.Since(get(ctx, old).CreationTimestamp.Time) > time.Second }).Should(BeTrue())
 		young := createService(ctx, space, "b-young")
-		expectAssigned(ctx, young, "a", r.ip(0))
+		expectAssigned(ctx, young, "a", r.IP(0))
 
 		stopController()
 		Expect(k8s.Delete(ctx, poolNamed("b"))).To(Succeed())
 		startController()
 
-		expectAssigned(ctx, old, "a", r.ip(1))
-		expectEvent(ctx, old, corev1.EventTypeNormal, assign.EventClearAssignment, b.ip(0))
-		expectAssigned(ctx, young, "a", r.ip(0))
+		expectAssigned(ctx, old, "a", r.IP(1))
+		expectEvent(ctx, old, corev1.EventTypeNormal, assign.EventClearAssignment, b.IP(0))
+		expectAssigned(ctx, young, "a", r.IP(0))
 		Expect(reasons(eventsOf(ctx, young))).NotTo(ContainElement(assign.EventClearAssignment))
 	})
 
 	It("moves no address on an unrelated configuration change", func(ctx context.Context) {
-		createPool(ctx, "a", []string{r.v4(30)})
+		createPool(ctx, "a", []string{r.V4(30)})
 		svc := createService(ctx, space, "web")
-		expectAssigned(ctx, svc, "a", r.ip(0))
+		expectAssigned(ctx, svc, "a", r.IP(0))
 		// A new pool that sorts first, and the pool growing.
-		createPool(ctx, "0-first", []string{newRange().v4(30)})
+		createPool(ctx, "0-first", []string{testenv.NewRange().V4(30)})
 		Eventually(func() error {
 			p := poolNamed("a")
 			if err := k8s.Get(ctx, client.ObjectKeyFromObject(p), p); err != nil {
 				return err
 			}
-			p.Spec.Addresses = []string{r.v4(29)}
+			p.Spec.Addresses = []string{r.V4(29)}
 			return k8s.Update(ctx, p)
 		}).Should(Succeed())
 		Eventually(func() float64 {
 			return metric("metallb_allocator_addresses_total", map[string]string{"pool": "a"})
 		}).Should(Equal(8.0))
-		Consistently(func() []string { return ingressIPs(get(ctx, svc)) }).Should(Equal([]string{r.ip(0)}))
-		expectEvent(ctx, svc, corev1.EventTypeNormal, assign.EventIPAllocated, r.ip(0))
+		Consistently(func() []string { return ingressIPs(get(ctx, svc)) }).Should(Equal([]string{r.IP(0)}))
+		expectEvent(ctx, svc, corev1.EventTypeNormal, assign.EventIPAllocated, r.IP(0))
 		Expect(reasons(eventsOf(ctx, svc))).To(Equal([]string{assign.EventIPAllocated}))
 	})
 
 	It("gives a Service whose address left every pool a new one", func(ctx context.Context) {
-		createPool(ctx, "a", []string{r.v4(30)})
+		createPool(ctx, "a", []string{r.V4(30)})
 		var svcs []*corev1.Service
 		for i := range 4 {
 			svcs = append(svcs, createService(ctx, space, fmt.Sprintf("s%d", i)))
-			expectAssigned(ctx, svcs[i], "a", r.ip(i))
+			expectAssigned(ctx, svcs[i], "a", r.IP(i))
 		}
 		// The pool shrinks to its first half and gains another range.
-		more := newRange()
+		more := testenv.NewRange()
 		Eventually(func() error {
 			p := poolNamed("a")
 			if err := k8s.Get(ctx, client.ObjectKeyFromObject(p), p); err != nil {
 				return err
 			}
-			p.Spec.Addresses = []string{r.v4(31), more.v4(31)}
+			p.Spec.Addresses = []string{r.V4(31), more.V4(31)}
 			return k8s.Update(ctx, p)
 		}).Should(Succeed())
-		expectAssigned(ctx, svcs[0], "a", r.ip(0))
-		expectAssigned(ctx, svcs[1], "a", r.ip(1))
+		expectAssigned(ctx, svcs[0], "a", r.IP(0))
+		expectAssigned(ctx, svcs[1], "a", r.IP(1))
 		Eventually(func() []string {
 			return append(ingressIPs(get(ctx, svcs[2])), ingressIPs(get(ctx, svcs[3]))...)
-		}).Should(ConsistOf(more.ip(0), more.ip(1)))
-		expectEvent(ctx, svcs[2], corev1.EventTypeNormal, assign.EventClearAssignment, r.ip(2))
+		}).Should(ConsistOf(more.IP(0), more.IP(1)))
+		expectEvent(ctx, svcs[2], corev1.EventTypeNormal, assign.EventClearAssignment, r.IP(2))
 	})
 
 	It("removes every address when no pool is left", func(ctx context.Context) {
-		createPool(ctx, "a", []string{r.v4(30)})
+		createPool(ctx, "a", []string{r.V4(30)})
 		one := createService(ctx, space, "one")
-		expectAssigned(ctx, one, "a", r.ip(0))
+		expectAssigned(ctx, one, "a", r.IP(0))
 		two := createService(ctx, space, "two")
-		expectAssigned(ctx, two, "a", r.ip(1))
+		expectAssigned(ctx, two, "a", r.IP(1))
 		deletePool(ctx, "a")
 		expectPending(ctx, one, assign.ReasonNoPoolConfigured)
 		expectPending(ctx, two, assign.ReasonNoPoolConfigured)
 	})
 
 	It("keeps the previous configuration, and every address, when the new one is invalid", func(ctx context.Context) {
-		createPool(ctx, "a", []string{r.v4(30)})
+		createPool(ctx, "a", []string{r.V4(30)})
 		svc := createService(ctx, space, "web")
-		expectAssigned(ctx, svc, "a", r.ip(0))
+		expectAssigned(ctx, svc, "a", r.IP(0))
 		// Overlapping pools: the configuration is refused.
-		createPoolNoWait(ctx, "overlap", []string{r.v4(31)})
+		createPoolNoWait(ctx, "overlap", []string{r.V4(31)})
 		Eventually(func(g Gomega) {
 			state := &metallbv1beta1.ConfigurationState{}
 			g.Expect(k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "controller"}, state)).To(Succeed())
@@ -192,8 +194,8 @@ var _ = Describe("Address stability", func() {
 		}).Should(Succeed())
 		Expect(metric("metallb_k8s_client_config_stale_bool", nil)).To(Equal(1.0))
 		late := createService(ctx, space, "late")
-		expectAssigned(ctx, late, "a", r.ip(1))
-		expectAssigned(ctx, svc, "a", r.ip(0))
+		expectAssigned(ctx, late, "a", r.IP(1))
+		expectAssigned(ctx, svc, "a", r.IP(0))
 
 		deletePool(ctx, "overlap")
 		Eventually(func(g Gomega) {

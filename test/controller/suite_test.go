@@ -14,7 +14,6 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
-	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -23,7 +22,6 @@ import (
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
-	"sigs.k8s.io/yaml"
 
 	"github.com/ferrolb/ferrolb/controllers"
 	"github.com/ferrolb/ferrolb/test/testenv"
@@ -87,7 +85,7 @@ var _ = BeforeSuite(func(ctx context.Context) {
 
 	user, err := env.AddUser(envtest.User{Name: controllerUser, Groups: []string{"system:authenticated"}}, nil)
 	Expect(err).NotTo(HaveOccurred())
-	grantGeneratedRole(ctx, controllerUser)
+	Expect(testenv.GrantGeneratedRole(ctx, k8s, controllerUser)).To(Succeed())
 	controllerCfg = rest.CopyConfig(user.Config())
 	// cmd/controller's defaults.
 	controllerCfg.QPS, controllerCfg.Burst = 500, 1000
@@ -100,34 +98,6 @@ var _ = BeforeSuite(func(ctx context.Context) {
 	startController()
 	DeferCleanup(func() { stopController() })
 })
-
-// grantGeneratedRole binds the roles of config/rbac/role.yaml to user.
-func grantGeneratedRole(ctx context.Context, user string) {
-	GinkgoHelper()
-	raw, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "config", "rbac", "role.yaml"))
-	Expect(err).NotTo(HaveOccurred())
-	subject := []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: user}}
-	for _, doc := range strings.Split(string(raw), "\n---") {
-		var meta metav1.PartialObjectMetadata
-		Expect(yaml.Unmarshal([]byte(doc), &meta)).To(Succeed())
-		switch meta.Kind {
-		case "ClusterRole":
-			role := &rbacv1.ClusterRole{}
-			Expect(yaml.Unmarshal([]byte(doc), role)).To(Succeed())
-			Expect(k8s.Create(ctx, role)).To(Succeed())
-			Expect(k8s.Create(ctx, &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: role.Name},
-				RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role.Name},
-				Subjects: subject})).To(Succeed())
-		case "Role":
-			role := &rbacv1.Role{}
-			Expect(yaml.Unmarshal([]byte(doc), role)).To(Succeed())
-			Expect(k8s.Create(ctx, role)).To(Succeed())
-			Expect(k8s.Create(ctx, &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: role.Namespace, Name: role.Name},
-				RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: role.Name},
-				Subjects: subject})).To(Succeed())
-		}
-	}
-}
 
 // controllerOptions change how startController runs the controller.
 type controllerOption func(*controllers.AllocationOptions)

@@ -162,15 +162,15 @@ func bindRoles(ctx context.Context, c client.Client, ns string, sa *corev1.Servi
 		case "ClusterRole":
 			role := &rbacv1.ClusterRole{}
 			Expect(yaml.Unmarshal([]byte(doc), role)).To(Succeed())
-			role.ObjectMeta = metav1.ObjectMeta{Name: "e2e-" + ns}
-			objs = append(objs, role, &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "e2e-" + ns},
+			role.ObjectMeta = metav1.ObjectMeta{Name: "e2e-" + ns + "-" + sa.Name}
+			objs = append(objs, role, &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: role.Name},
 				RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role.Name},
 				Subjects: subjects})
 		case "Role":
 			role := &rbacv1.Role{}
 			Expect(yaml.Unmarshal([]byte(doc), role)).To(Succeed())
-			role.ObjectMeta = metav1.ObjectMeta{Namespace: ns, Name: "e2e-controller"}
-			objs = append(objs, role, &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "e2e-controller"},
+			role.ObjectMeta = metav1.ObjectMeta{Namespace: ns, Name: "e2e-" + sa.Name}
+			objs = append(objs, role, &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: role.Name},
 				RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: role.Name},
 				Subjects: subjects})
 		}

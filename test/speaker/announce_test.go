@@ -18,20 +18,22 @@ import (
 	"github.com/ferrolb/ferrolb/internal/election"
 	"github.com/ferrolb/ferrolb/speaker"
 	"github.com/ferrolb/ferrolb/speaker/layer2"
+
+	"github.com/ferrolb/ferrolb/test/testenv"
 )
 
 var _ = Describe("Announcing a Service", func() {
 	var (
 		space string
-		r     addrRange
+		r     testenv.AddrRange
 	)
 	BeforeEach(func(ctx SpecContext) {
 		space = newNamespace(ctx)
-		r = newRange()
+		r = testenv.NewRange()
 	})
 
 	It("reports a valid configuration in every speaker's ConfigurationState", func(ctx SpecContext) {
-		layer2Pool(ctx, r, r.v4(30))
+		layer2Pool(ctx, r, r.V4(30))
 		expectConfiguration(ctx, metallbv1beta1.ConfigurationResultValid)
 		for _, node := range nodeNames {
 			state, err := configurationState(ctx, node)
@@ -41,102 +43,102 @@ var _ = Describe("Announcing a Service", func() {
 	})
 
 	It("announces a Service with a ready endpoint from the elected node only, with one ServiceL2Status, one event and the gauge", func(ctx SpecContext) {
-		layer2Pool(ctx, r, r.v4(30))
+		layer2Pool(ctx, r, r.V4(30))
 		svc := createService(ctx, space, "web")
-		expectIPs(ctx, svc, r.ip(0))
+		expectIPs(ctx, svc, r.IP(0))
 		setEndpoints(ctx, svc, ready("node-a"))
 
-		winner := expectElected(ctx, svc, r.ip(0))
+		winner := expectElected(ctx, svc, r.IP(0))
 		status := expectL2Status(ctx, svc, winner)
 		expectEvent(ctx, svc, corev1.EventTypeNormal, speaker.EventNodeAssigned, assignedNote(winner))
 		Eventually(func() map[string]map[string]float64 { return announcedSeries(svc) }).Should(Equal(
-			map[string]map[string]float64{winner: {r.ip(0): 1}}))
+			map[string]map[string]float64{winner: {r.IP(0): 1}}))
 		Consistently(func(g Gomega) {
-			g.Expect(owners(r.ip(0))).To(Equal([]string{winner}))
+			g.Expect(owners(r.IP(0))).To(Equal([]string{winner}))
 			statuses := l2Statuses(ctx, svc)
 			g.Expect(statuses).To(HaveLen(1), "one ServiceL2Status, not one per reconciliation")
 			g.Expect(statuses[0].Name).To(Equal(status.Name))
 			g.Expect(speakerEvents(ctx, svc, speaker.EventNodeAssigned)).To(ConsistOf(HaveField("Note", assignedNote(winner))))
 		}).Should(Succeed())
-		takeovers, ifaces, _ := announcement(winner, r.ip(0))
+		takeovers, ifaces, _ := announcement(winner, r.IP(0))
 		Expect(takeovers).To(Equal(1), "one gratuitous burst")
 		Expect(ifaces).To(Equal(layer2.AllInterfaces()))
 	})
 
 	It("announces nothing while no endpoint is ready or serving, then announces once one is ready", func(ctx SpecContext) {
-		layer2Pool(ctx, r, r.v4(30))
+		layer2Pool(ctx, r, r.V4(30))
 		svc := createService(ctx, space, "web")
-		expectIPs(ctx, svc, r.ip(0))
+		expectIPs(ctx, svc, r.IP(0))
 		setEndpoints(ctx, svc, notReady("node-a"), notReady("node-b"))
-		expectNotAnnounced(r.ip(0))
+		expectNotAnnounced(r.IP(0))
 		Expect(l2Statuses(ctx, svc)).To(BeEmpty())
 
 		setEndpoints(ctx, svc, notReady("node-a"), ready("node-b"))
-		winner := expectElected(ctx, svc, r.ip(0))
+		winner := expectElected(ctx, svc, r.IP(0))
 		expectL2Status(ctx, svc, winner)
 	})
 
 	It("keeps announcing while the only endpoint terminates but still serves, and withdraws when it stops serving", func(ctx SpecContext) {
-		layer2Pool(ctx, r, r.v4(30))
+		layer2Pool(ctx, r, r.V4(30))
 		svc := createService(ctx, space, "web")
-		expectIPs(ctx, svc, r.ip(0))
+		expectIPs(ctx, svc, r.IP(0))
 		setEndpoints(ctx, svc, ready("node-c"))
-		winner := expectElected(ctx, svc, r.ip(0))
+		winner := expectElected(ctx, svc, r.IP(0))
 
 		setEndpoints(ctx, svc, terminatingServing("node-c"))
-		expectStaysWith(r.ip(0), winner)
+		expectStaysWith(r.IP(0), winner)
 		expectL2Status(ctx, svc, winner)
 
 		setEndpoints(ctx, svc, notReady("node-c"))
-		expectNotAnnounced(r.ip(0))
+		expectNotAnnounced(r.IP(0))
 		expectNoL2Status(ctx, svc)
 	})
 
 	It("does not announce an address whose pool has no L2Advertisement, though it stays allocated", func(ctx SpecContext) {
-		pool := r.name("pool")
-		createPool(ctx, pool, r.v4(30))
+		pool := r.Name("pool")
+		createPool(ctx, pool, r.V4(30))
 		svc := createService(ctx, space, "web")
-		expectIPs(ctx, svc, r.ip(0))
+		expectIPs(ctx, svc, r.IP(0))
 		setEndpoints(ctx, svc, ready("node-a"), ready("node-b"), ready("node-c"))
-		expectNotAnnounced(r.ip(0))
+		expectNotAnnounced(r.IP(0))
 		Expect(l2Statuses(ctx, svc)).To(BeEmpty())
 		Expect(speakerEvents(ctx, svc, speaker.EventNodeAssigned)).To(BeEmpty())
 		Expect(elect(ctx, svc, false).Reason).To(Equal(election.ReasonNoMatchingAdvertisement))
 
 		// The same Service is announced as soon as the pool gets an advertisement.
-		ad := createL2Advertisement(ctx, r.name("l2"), pool)
-		winner := expectElected(ctx, svc, r.ip(0))
+		ad := createL2Advertisement(ctx, r.Name("l2"), pool)
+		winner := expectElected(ctx, svc, r.IP(0))
 		expectL2Status(ctx, svc, winner)
 
 		// And withdrawn once it has none again.
 		deleteObject(ctx, ad)
-		Eventually(func() []string { return owners(r.ip(0)) }).Should(BeEmpty())
+		Eventually(func() []string { return owners(r.IP(0)) }).Should(BeEmpty())
 		expectNoL2Status(ctx, svc)
 		Eventually(func() map[string]map[string]float64 { return announcedSeries(svc) }).Should(BeEmpty())
-		expectIPs(ctx, svc, r.ip(0))
+		expectIPs(ctx, svc, r.IP(0))
 	})
 
 	It("withdraws a deleted Service everywhere, with its ServiceL2Status and gauge", func(ctx SpecContext) {
-		layer2Pool(ctx, r, r.v4(30))
+		layer2Pool(ctx, r, r.V4(30))
 		svc := createService(ctx, space, "web")
-		expectIPs(ctx, svc, r.ip(0))
+		expectIPs(ctx, svc, r.IP(0))
 		setEndpoints(ctx, svc, ready("node-a"))
-		winner := expectElected(ctx, svc, r.ip(0))
+		winner := expectElected(ctx, svc, r.IP(0))
 		expectL2Status(ctx, svc, winner)
 		Eventually(func() map[string]map[string]float64 { return announcedSeries(svc) }).Should(HaveKey(winner))
 
 		deleteObject(ctx, svc)
-		Eventually(func() []string { return owners(r.ip(0)) }).Should(BeEmpty())
+		Eventually(func() []string { return owners(r.IP(0)) }).Should(BeEmpty())
 		expectNoL2Status(ctx, svc)
 		Eventually(func() map[string]map[string]float64 { return announcedSeries(svc) }).Should(BeEmpty())
 	})
 
 	It("withdraws a Service changed to ClusterIP", func(ctx SpecContext) {
-		layer2Pool(ctx, r, r.v4(30))
+		layer2Pool(ctx, r, r.V4(30))
 		svc := createService(ctx, space, "web")
-		expectIPs(ctx, svc, r.ip(0))
+		expectIPs(ctx, svc, r.IP(0))
 		setEndpoints(ctx, svc, ready("node-b"))
-		winner := expectElected(ctx, svc, r.ip(0))
+		winner := expectElected(ctx, svc, r.IP(0))
 		expectL2Status(ctx, svc, winner)
 
 		updateService(ctx, svc, func(s *corev1.Service) {
@@ -144,94 +146,94 @@ var _ = Describe("Announcing a Service", func() {
 			s.Spec.AllocateLoadBalancerNodePorts = nil
 			s.Spec.ExternalTrafficPolicy = ""
 		})
-		expectNotAnnounced(r.ip(0))
+		expectNotAnnounced(r.IP(0))
 		expectNoL2Status(ctx, svc)
 		Eventually(func() map[string]map[string]float64 { return announcedSeries(svc) }).Should(BeEmpty())
 	})
 
 	It("announces on, and reports, the interfaces the L2Advertisement names", func(ctx SpecContext) {
-		pool := r.name("pool")
-		createPool(ctx, pool, r.v4(30))
-		createL2Advertisement(ctx, r.name("l2"), pool, interfaces("eth0"))
+		pool := r.Name("pool")
+		createPool(ctx, pool, r.V4(30))
+		createL2Advertisement(ctx, r.Name("l2"), pool, interfaces("eth0"))
 		svc := createService(ctx, space, "web")
-		expectIPs(ctx, svc, r.ip(0))
+		expectIPs(ctx, svc, r.IP(0))
 		setEndpoints(ctx, svc, ready("node-a"))
-		winner := expectElected(ctx, svc, r.ip(0))
+		winner := expectElected(ctx, svc, r.IP(0))
 		expectL2Status(ctx, svc, winner, "eth0")
-		_, ifaces, _ := announcement(winner, r.ip(0))
+		_, ifaces, _ := announcement(winner, r.IP(0))
 		Expect(ifaces).To(Equal(layer2.NamedInterfaces("eth0")))
 	})
 
 	It("reports announceFailed and announces nothing when the named interface does not exist on the elected node", func(ctx SpecContext) {
-		pool := r.name("pool")
-		createPool(ctx, pool, r.v4(30))
-		createL2Advertisement(ctx, r.name("l2"), pool, interfaces("doesnotexist"))
+		pool := r.Name("pool")
+		createPool(ctx, pool, r.V4(30))
+		createL2Advertisement(ctx, r.Name("l2"), pool, interfaces("doesnotexist"))
 		svc := createService(ctx, space, "web")
-		expectIPs(ctx, svc, r.ip(0))
+		expectIPs(ctx, svc, r.IP(0))
 		setEndpoints(ctx, svc, ready("node-a"))
 		res := elect(ctx, svc, false)
 		Expect(res.Reason).To(BeEmpty())
 
 		expectEvent(ctx, svc, corev1.EventTypeWarning, speaker.EventAnnounceFailed, fmt.Sprintf(
-			"the interfaces specified by LB IP %q doesn't exist in assigned node %q with protocol %q", r.ip(0), res.Node, "layer2"))
-		expectNotAnnounced(r.ip(0))
+			"the interfaces specified by LB IP %q doesn't exist in assigned node %q with protocol %q", r.IP(0), res.Node, "layer2"))
+		expectNotAnnounced(r.IP(0))
 		Expect(l2Statuses(ctx, svc)).To(BeEmpty())
 		Expect(speakerEvents(ctx, svc, speaker.EventNodeAssigned)).To(BeEmpty())
 	})
 
 	It("announces an address two Services share from one node until the last of them is deleted", func(ctx SpecContext) {
-		layer2Pool(ctx, r, r.v4(30))
+		layer2Pool(ctx, r, r.V4(30))
 		web := createService(ctx, space, "web", annotate(election.AnnotationAllowSharedIP, "k"), port(corev1.ProtocolTCP, 80))
 		api := createService(ctx, space, "api", annotate(election.AnnotationAllowSharedIP, "k"), port(corev1.ProtocolTCP, 443))
-		expectIPs(ctx, web, r.ip(0))
-		expectIPs(ctx, api, r.ip(0))
+		expectIPs(ctx, web, r.IP(0))
+		expectIPs(ctx, api, r.IP(0))
 		setEndpoints(ctx, web, ready("node-a"))
 		setEndpoints(ctx, api, ready("node-b"))
 
-		winner := expectElected(ctx, web, r.ip(0))
+		winner := expectElected(ctx, web, r.IP(0))
 		Expect(elect(ctx, api, false).Node).To(Equal(winner))
 		expectL2Status(ctx, web, winner)
 		expectL2Status(ctx, api, winner)
 
 		deleteObject(ctx, web)
 		expectNoL2Status(ctx, web)
-		expectStaysWith(r.ip(0), winner)
+		expectStaysWith(r.IP(0), winner)
 		expectL2Status(ctx, api, winner)
 
 		deleteObject(ctx, api)
-		Eventually(func() []string { return owners(r.ip(0)) }).Should(BeEmpty())
+		Eventually(func() []string { return owners(r.IP(0)) }).Should(BeEmpty())
 		expectNoL2Status(ctx, api)
 	})
 
 	It("announces both addresses of a dual-stack Service from one node", func(ctx SpecContext) {
-		layer2Pool(ctx, r, r.v4(30), r.v6(126))
+		layer2Pool(ctx, r, r.V4(30), r.V6(126))
 		svc := createService(ctx, space, "web", dualStack())
-		expectIPs(ctx, svc, r.ip(0), r.ip6(0))
+		expectIPs(ctx, svc, r.IP(0), r.IP6(0))
 		setEndpoints(ctx, svc, ready("node-a"))
 
-		winner := expectElected(ctx, svc, r.ip(0))
-		expectAnnouncedBy(r.ip6(0), winner)
+		winner := expectElected(ctx, svc, r.IP(0))
+		expectAnnouncedBy(r.IP6(0), winner)
 		expectL2Status(ctx, svc, winner)
 		Eventually(func() map[string]map[string]float64 { return announcedSeries(svc) }).Should(Equal(
-			map[string]map[string]float64{winner: {r.ip(0): 1, r.ip6(0): 1}}))
+			map[string]map[string]float64{winner: {r.IP(0): 1, r.IP6(0): 1}}))
 		Expect(speakerEvents(ctx, svc, speaker.EventNodeAssigned)).To(HaveLen(1))
 	})
 	It("moves the announcement to the Service's new address, leaving nothing of the old one", func(ctx SpecContext) {
-		layer2Pool(ctx, r, r.v4(29))
+		layer2Pool(ctx, r, r.V4(29))
 		svc := createService(ctx, space, "web")
-		expectIPs(ctx, svc, r.ip(0))
+		expectIPs(ctx, svc, r.IP(0))
 		setEndpoints(ctx, svc, ready("node-a"))
-		winner := expectElected(ctx, svc, r.ip(0))
+		winner := expectElected(ctx, svc, r.IP(0))
 		Eventually(func() map[string]map[string]float64 { return announcedSeries(svc) }).Should(Equal(
-			map[string]map[string]float64{winner: {r.ip(0): 1}}))
+			map[string]map[string]float64{winner: {r.IP(0): 1}}))
 
 		// An address the same node wins, so that the node itself must drop the old one.
 		cur := getService(ctx, svc)
 		next := ""
 		for i := 1; i < 8 && next == ""; i++ {
-			cur.Status.LoadBalancer.Ingress = []corev1.LoadBalancerIngress{{IP: r.ip(i)}}
+			cur.Status.LoadBalancer.Ingress = []corev1.LoadBalancerIngress{{IP: r.IP(i)}}
 			if electService(ctx, cur, false).Node == winner {
-				next = r.ip(i)
+				next = r.IP(i)
 			}
 		}
 		Expect(next).NotTo(BeEmpty(), "no other address of the pool is won by %s", winner)
@@ -239,31 +241,31 @@ var _ = Describe("Announcing a Service", func() {
 		expectIPs(ctx, svc, next)
 
 		expectAnnouncedBy(next, winner)
-		Eventually(func() []string { return owners(r.ip(0)) }).Should(BeEmpty())
+		Eventually(func() []string { return owners(r.IP(0)) }).Should(BeEmpty())
 		expectL2Status(ctx, svc, winner)
 		Eventually(func() map[string]map[string]float64 { return announcedSeries(svc) }).Should(Equal(
 			map[string]map[string]float64{winner: {next: 1}}), "the gauge of the old address should be deleted")
 	})
 
 	It("ignores a Service of another loadBalancerClass", func(ctx SpecContext) {
-		layer2Pool(ctx, r, r.v4(30))
+		layer2Pool(ctx, r, r.V4(30))
 		svc := createService(ctx, space, "web", func(s *corev1.Service) { s.Spec.LoadBalancerClass = ptr.To("example.com/other") })
 		// The controller does not handle the class either: the address is written as its own controller would.
 		Eventually(func() error {
 			cur := getService(ctx, svc)
-			cur.Status.LoadBalancer.Ingress = []corev1.LoadBalancerIngress{{IP: r.ip(0)}}
+			cur.Status.LoadBalancer.Ingress = []corev1.LoadBalancerIngress{{IP: r.IP(0)}}
 			return k8s.Status().Update(ctx, cur)
 		}).Should(Succeed())
 		setEndpoints(ctx, svc, ready("node-a"))
 		Expect(elect(ctx, svc, false).Node).NotTo(BeEmpty(), "only the class keeps the speakers from announcing")
-		expectNotAnnounced(r.ip(0))
+		expectNotAnnounced(r.IP(0))
 		Expect(l2Statuses(ctx, svc)).To(BeEmpty())
 	})
 
 	It("keeps one ServiceL2Status through a burst of changes to an announced Service", func(ctx SpecContext) {
-		layer2Pool(ctx, r, r.v4(30))
+		layer2Pool(ctx, r, r.V4(30))
 		svc := createService(ctx, space, "web")
-		expectIPs(ctx, svc, r.ip(0))
+		expectIPs(ctx, svc, r.IP(0))
 
 		var most atomic.Int32
 		pollCtx, stop := context.WithCancel(ctx)
@@ -286,7 +288,7 @@ var _ = Describe("Announcing a Service", func() {
 		for i := range 10 {
 			updateService(ctx, svc, annotate("test.ferrolb.io/touch", strconv.Itoa(i)))
 		}
-		winner := expectElected(ctx, svc, r.ip(0))
+		winner := expectElected(ctx, svc, r.IP(0))
 		expectL2Status(ctx, svc, winner)
 		Consistently(func() []metallbv1beta1.ServiceL2Status { return l2Statuses(ctx, svc) }).Should(HaveLen(1))
 		stop()

@@ -26,33 +26,13 @@ import (
 	"github.com/ferrolb/ferrolb/speaker"
 	"github.com/ferrolb/ferrolb/speaker/bgp"
 	"github.com/ferrolb/ferrolb/speaker/layer2"
+
+	"github.com/ferrolb/ferrolb/test/testenv"
 )
 
-// Every spec gets its own address range, namespace and configuration object names, so that what one spec
-// leaves behind cannot change what the next one sees.
-var rangeSeq, nsSeq atomic.Int32
-
-// addrRange is a fresh IPv4 /24 and IPv6 /120 for one spec's pools.
-type addrRange struct{ n int32 }
-
-func newRange() addrRange { return addrRange{rangeSeq.Add(1)} }
-
-// v4 returns the range's IPv4 prefix of length bits, e.g. "172.16.5.0/30".
-func (r addrRange) v4(bits int) string { return fmt.Sprintf("%s/%d", r.ip(0), bits) }
-
-// ip returns the range's i-th IPv4 address.
-func (r addrRange) ip(i int) string { return fmt.Sprintf("172.%d.%d.%d", 16+r.n/256, r.n%256, i) }
-
-// v6 returns the range's IPv6 prefix of length bits.
-func (r addrRange) v6(bits int) string { return fmt.Sprintf("%s/%d", r.ip6(0), bits) }
-
-// ip6 returns the range's i-th IPv6 address.
-func (r addrRange) ip6(i int) string {
-	return netip.MustParseAddr(fmt.Sprintf("fc00:0:%x::%x", r.n, i)).String()
-}
-
-// name returns a configuration object name unique to the range, e.g. "pool-5".
-func (r addrRange) name(prefix string) string { return fmt.Sprintf("%s-%d", prefix, r.n) }
+// Every spec gets its own namespace (and testenv.NewRange its own addresses and object names), so that
+// what one spec leaves behind cannot change what the next one sees.
+var nsSeq atomic.Int32
 
 // newNamespace creates a namespace for the spec's Services. envtest has no namespace controller, so
 // namespaces are never deleted; each spec simply uses a new one.
@@ -120,11 +100,11 @@ func updateL2Advertisement(ctx context.Context, ad *metallbv1beta1.L2Advertiseme
 }
 
 // layer2Pool creates a pool with an L2Advertisement without restrictions, named after the range.
-func layer2Pool(ctx context.Context, r addrRange, addresses ...string) string {
+func layer2Pool(ctx context.Context, r testenv.AddrRange, addresses ...string) string {
 	GinkgoHelper()
-	pool := r.name("pool")
+	pool := r.Name("pool")
 	createPool(ctx, pool, addresses...)
-	createL2Advertisement(ctx, r.name("l2"), pool)
+	createL2Advertisement(ctx, r.Name("l2"), pool)
 	return pool
 }
 

@@ -100,7 +100,7 @@ var _ = BeforeSuite(func(ctx context.Context) {
 	if missing := roleMisses(speakerNeeds); len(missing) == 0 {
 		user, err := env.AddUser(envtest.User{Name: speakerUser, Groups: []string{"system:authenticated"}}, nil)
 		Expect(err).NotTo(HaveOccurred())
-		grantGeneratedRole(ctx, speakerUser)
+		Expect(testenv.GrantGeneratedRole(ctx, k8s, speakerUser)).To(Succeed())
 		speakerCfg = rest.CopyConfig(user.Config())
 	} else {
 		AddReportEntry("RBAC", "config/rbac/role.yaml lacks the speaker's permissions "+strings.Join(missing, ", ")+
@@ -335,28 +335,3 @@ func roleDocuments() []string {
 	return strings.Split(string(raw), "\n---")
 }
 
-// grantGeneratedRole binds the roles of config/rbac/role.yaml to user.
-func grantGeneratedRole(ctx context.Context, user string) {
-	GinkgoHelper()
-	subject := []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: user}}
-	for _, doc := range roleDocuments() {
-		var meta metav1.PartialObjectMetadata
-		Expect(yaml.Unmarshal([]byte(doc), &meta)).To(Succeed())
-		switch meta.Kind {
-		case "ClusterRole":
-			role := &rbacv1.ClusterRole{}
-			Expect(yaml.Unmarshal([]byte(doc), role)).To(Succeed())
-			Expect(k8s.Create(ctx, role)).To(Succeed())
-			Expect(k8s.Create(ctx, &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: role.Name},
-				RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role.Name},
-				Subjects: subject})).To(Succeed())
-		case "Role":
-			role := &rbacv1.Role{}
-			Expect(yaml.Unmarshal([]byte(doc), role)).To(Succeed())
-			Expect(k8s.Create(ctx, role)).To(Succeed())
-			Expect(k8s.Create(ctx, &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: role.Namespace, Name: role.Name},
-				RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: role.Name},
-				Subjects: subject})).To(Succeed())
-		}
-	}
-}

@@ -160,6 +160,8 @@ type cluster struct {
 	log    protocolLog
 	tuning Tuning
 	secret []byte
+	// starting leaves the members it adds not ready (SetReady not called).
+	starting bool
 }
 
 func newCluster(tb testing.TB) *cluster {
@@ -199,6 +201,11 @@ func (c *cluster) add(name string, mods ...func(*Options)) *node {
 	}
 	n.list = l
 	c.tb.Cleanup(func() { _ = l.Shutdown() })
+	if !c.starting {
+		if err := l.SetReady(time.Second); err != nil {
+			c.tb.Fatalf("%s ready: %v", name, err)
+		}
+	}
 	return n
 }
 

@@ -73,6 +73,7 @@ type Options struct {
 type List struct {
 	ml      *ml.Memberlist
 	view    *view
+	meta    *meta
 	log     logr.Logger
 	clock   clock.WithTicker
 	port    int
@@ -114,7 +115,9 @@ func New(opts Options) (*List, error) {
 
 	changes := make(chan struct{}, 1)
 	l := &List{
-		view:    &view{changes: changes, observe: opts.onEvent, members: make(map[string]netip.AddrPort)},
+		view: &view{self: opts.Name, changes: changes, observe: opts.onEvent, members: make(map[string]netip.AddrPort),
+			starting: sets.New[string]()},
+		meta:    &meta{},
 		log:     logger,
 		clock:   opts.Clock,
 		port:    opts.BindPort,
@@ -130,6 +133,7 @@ func New(opts Options) (*List, error) {
 	conf.AdvertisePort = opts.BindPort
 	conf.Logger = log.New(logWriter{logger.V(1)}, "", 0)
 	conf.Events = l.view
+	conf.Delegate = l.meta
 	if opts.transport != nil {
 		conf.Transport = opts.transport
 	}
@@ -149,9 +153,24 @@ func New(opts Options) (*List, error) {
 }
 
 // Members returns the names of the live members, this speaker included: the candidates of the layer-2
-// election. Suspected members are still included: they have not been declared dead yet.
+// election. Suspected members are still included: they have not been declared dead yet. Members that are
+// still starting (SetReady not called yet) are left out, except this speaker itself.
 func (l *List) Members() sets.Set[string] {
 	return l.view.names()
+}
+
+// SetReady tells the other speakers that this one announces what it wins: until then they leave it out of
+// their elections and go on announcing its addresses, so that a restarted speaker, which joins before it has
+// read the cluster, never makes them withdraw before it answers itself. A member without this metadata
+// (a MetalLB speaker) counts as ready.
+func (l *List) SetReady(timeout time.Duration) error {
+	if !l.meta.setReady() {
+		return nil
+	}
+	if err := l.ml.UpdateNode(timeout); err != nil {
+		return fmt.Errorf("memberlist: announcing readiness: %w", err)
+	}
+	return nil
 }
 
 // Changes signals that Members may have changed (a join, leave, death or update). Signals are
@@ -289,11 +308,14 @@ const (
 // the copy changes in the same order as memberlist's table: join on dead/left → alive, leave on
 // alive/suspect → dead/left, nothing on alive ↔ suspect (a suspect is still a member).
 type view struct {
+	self    string
 	changes chan struct{}
 	observe func(eventKind, string)
 
 	mu      sync.Mutex
 	members map[string]netip.AddrPort
+	// starting are the members whose metadata says they are not ready yet.
+	starting sets.Set[string]
 }
 
 var _ ml.EventDelegate = (*view)(nil)
@@ -307,9 +329,15 @@ func (v *view) notify(kind eventKind, n *ml.Node) {
 	v.mu.Lock()
 	if kind == eventLeave {
 		delete(v.members, n.Name)
+		v.starting.Delete(n.Name)
 	} else {
 		ip, _ := netip.AddrFromSlice(n.Addr)
 		v.members[n.Name] = netip.AddrPortFrom(ip.Unmap(), n.Port)
+		if isStarting(n.Meta) {
+			v.starting.Insert(n.Name)
+		} else {
+			v.starting.Delete(n.Name)
+		}
 	}
 	v.mu.Unlock()
 
@@ -327,10 +355,51 @@ func (v *view) names() sets.Set[string] {
 	defer v.mu.Unlock()
 	s := sets.New[string]()
 	for name := range v.members {
-		s.Insert(name)
+		if name == v.self || !v.starting.Has(name) {
+			s.Insert(name)
+		}
 	}
 	return s
 }
+
+// The node metadata a speaker gossips: one byte, metaStarting until SetReady, then metaReady.
+const (
+	metaStarting byte = 's'
+	metaReady    byte = 'r'
+)
+
+func isStarting(m []byte) bool { return len(m) == 1 && m[0] == metaStarting }
+
+// meta is the memberlist delegate that only serves this speaker's metadata.
+type meta struct {
+	mu    sync.Mutex
+	ready bool
+}
+
+var _ ml.Delegate = (*meta)(nil)
+
+// setReady marks the speaker ready; it reports whether that is a change.
+func (m *meta) setReady() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	was := m.ready
+	m.ready = true
+	return !was
+}
+
+func (m *meta) NodeMeta(int) []byte {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.ready {
+		return []byte{metaReady}
+	}
+	return []byte{metaStarting}
+}
+
+func (*meta) NotifyMsg([]byte)                {}
+func (*meta) GetBroadcasts(int, int) [][]byte { return nil }
+func (*meta) LocalState(bool) []byte          { return nil }
+func (*meta) MergeRemoteState([]byte, bool)   {}
 
 func (v *view) addrs() map[netip.AddrPort]bool {
 	v.mu.Lock()

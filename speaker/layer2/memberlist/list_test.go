@@ -354,3 +354,22 @@ func burn(ctx context.Context) {
 	}
 	sink.Store(&local)
 }
+
+// TestStartingMembersAreLeftOut checks that a member that has not called SetReady is a member for itself
+// only: the others keep it out of their elections until it is ready, then count it at once.
+func TestStartingMembersAreLeftOut(t *testing.T) {
+	c := newCluster(t)
+	a, b := c.add("a"), c.add("b")
+	c.starting = true
+	n := c.add("new")
+	joinAll(t, a, b)
+	if _, err := n.list.Join([]string{a.addr}); err != nil {
+		t.Fatal(err)
+	}
+	waitMembers(t, 5*time.Second, names(a, b), a, b)
+	waitMembers(t, 5*time.Second, names(a, b, n), n)
+	if err := n.list.SetReady(time.Second); err != nil {
+		t.Fatal(err)
+	}
+	waitMembers(t, 5*time.Second, names(a, b, n), a, b, n)
+}

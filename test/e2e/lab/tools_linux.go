@@ -94,3 +94,14 @@ func (l *Lab) Healthy(ctx context.Context) error {
 	}
 	return nil
 }
+
+// SetPlugged sets the switch port of a host up or down: unplugged, the host vanishes from the network at
+// once, as when a cable is pulled, and keeps its own addresses and routes for when it is plugged back.
+func (l *Lab) SetPlugged(ctx context.Context, h Host, plugged bool) error {
+	state := "down"
+	if plugged {
+		state = "up"
+	}
+	_, err := run(ctx, "ip", "-n", switchNetns, "link", "set", "dev", h.Name, state)
+	return err
+}
