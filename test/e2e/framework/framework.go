@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"syscall"
 	"time"
 
 	"k8s.io/client-go/kubernetes"
@@ -33,6 +35,7 @@ type Framework struct {
 	Client kubernetes.Interface
 
 	log        io.Writer
+	unlock     func()   // releases the suite lock
 	broughtUp  bool     // Teardown removes only a lab this run brought up
 	namespaces []string // created by the running spec, for Dump
 }
@@ -49,6 +52,38 @@ func Setup(ctx context.Context, log io.Writer) (*Framework, error) {
 	if err != nil {
 		return nil, err
 	}
+	// One suite at a time per lab: the specs deploy cluster-wide actors (controllers that converge every
+	// Service, speakers on the host network) that two suites would fight over. A second run waits here.
+	unlock, err := lockSuite(cfg.Dir, log)
+	if err != nil {
+		return nil, err
+	}
+	f, err := setup(ctx, cfg, log)
+	if f == nil {
+		unlock()
+		return nil, err
+	}
+	f.unlock = unlock
+	return f, err
+}
+
+// lockSuite takes the lab's suite lock, waiting for another suite to finish.
+func lockSuite(dir string, log io.Writer) (func(), error) {
+	f, err := os.OpenFile(filepath.Clean(dir)+".suite.lock", os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("opening the suite lock: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		fmt.Fprintf(log, "Another end-to-end suite is using the lab: waiting for it\n")
+		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("locking %s: %w", f.Name(), err)
+		}
+	}
+	return func() { f.Close() }, nil
+}
+
+func setup(ctx context.Context, cfg lab.Config, log io.Writer) (*Framework, error) {
 	if running, err := lab.Open(cfg.Dir, log); err == nil {
 		unhealthy := running.Healthy(ctx)
 		if unhealthy == nil {
@@ -78,8 +113,11 @@ func newFramework(l *lab.Lab, log io.Writer, broughtUp bool) (*Framework, error)
 	return &Framework{Lab: l, Client: cs, log: log, broughtUp: broughtUp}, nil
 }
 
-// Teardown removes the lab if this run brought it up, unless EnvKeep asks to keep it.
+// Teardown removes the lab if this run brought it up, unless EnvKeep asks to keep it, and lets the next suite in.
 func (f *Framework) Teardown(ctx context.Context) error {
+	if f.unlock != nil {
+		defer f.unlock()
+	}
 	switch {
 	case !f.broughtUp:
 		fmt.Fprintf(f.log, "Leaving the reused lab up (make lab-down removes it)\n")
