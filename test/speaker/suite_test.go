@@ -334,4 +334,3 @@ func roleDocuments() []string {
 	Expect(err).NotTo(HaveOccurred())
 	return strings.Split(string(raw), "\n---")
 }
-
