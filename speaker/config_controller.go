@@ -2,6 +2,7 @@ package speaker
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
@@ -20,8 +21,10 @@ import (
 	"github.com/ferrolb/ferrolb/speaker/bgp"
 )
 
-// ConfigReconciler parses the whole configuration, puts it in force when valid, and reports the verdict in
-// the ConfigurationState "speaker-<node>". An invalid configuration changes nothing that is announced.
+// ConfigReconciler parses the whole configuration, puts it in force when valid (the BGP sessions of the peers
+// that select this node included), and reports the verdict in the ConfigurationState "speaker-<node>". An
+// invalid configuration changes nothing that is announced. It runs again when this node's labels change, so
+// that peers' nodeSelectors are evaluated against the current labels.
 type ConfigReconciler struct {
 	*Speaker
 }
@@ -41,20 +44,53 @@ func (r *ConfigReconciler) Reconcile(ctx context.Context, _ reconcile.Request) (
 		return ctrl.Result{}, err
 	}
 	cfg, parseErr := config.Parse(res, config.WithSpeakerCapabilities(bgp.Capabilities))
+	var (
+		peers    []*config.Peer
+		sessions []bgp.Session
+	)
+	if parseErr == nil && r.o.Router != nil {
+		// What parsing cannot know: which peers select this node, and whether GoBGP can open their sessions
+		// (a hold time of 0, for one).
+		peers, sessions, parseErr = nodeSessions(cfg, nodeLabels(res.Nodes, r.o.NodeName))
+	}
+	var (
+		routerErr error
+		result    ctrl.Result
+	)
 	if parseErr == nil {
-		r.setConfig(cfg)
+		if r.o.Router != nil && !r.frozen.Load() {
+			// Level-based: sessions whose parameters did not change are left alone, whatever else changed.
+			if routerErr = r.o.Router.SetPeers(ctx, sessions); routerErr != nil {
+				result.RequeueAfter = peersRetry
+			}
+		}
+		r.setConfig(cfg, peers)
 		configLoaded.Set(1)
 		configStale.Set(0)
+		if routerErr != nil {
+			configStale.Set(1)
+			ctrl.LoggerFrom(ctx).Info("BGP sessions refused by the router", "error", routerErr.Error())
+		}
 		r.becomeReady(ctx)
 	} else {
 		configStale.Set(1)
 		ctrl.LoggerFrom(ctx).Info("Configuration refused, keeping the previous one", "error", parseErr.Error())
 	}
-	return ctrl.Result{}, configstate.Report(ctx, r.Client, configstate.Verdict{
+	return result, configstate.Report(ctx, r.Client, configstate.Verdict{
 		Key:   types.NamespacedName{Namespace: r.o.Namespace, Name: StateName(r.o.NodeName)},
-		Owner: r.o.Owner, ConditionType: metallbv1beta1.ConditionConfigReconcilerValid, Err: parseErr,
+		Owner: r.o.Owner, ConditionType: metallbv1beta1.ConditionConfigReconcilerValid, Err: errors.Join(parseErr, routerErr),
 		Labels: map[string]string{"metallb.io/component-type": "speaker", "metallb.io/node-name": r.o.NodeName},
 	})
+}
+
+// nodeLabels returns the labels of the named node; nil if it is not among nodes.
+func nodeLabels(nodes []corev1.Node, name string) map[string]string {
+	for i := range nodes {
+		if nodes[i].Name == name {
+			return nodes[i].Labels
+		}
+	}
+	return nil
 }
 
 // becomeReady converges every Service once, right here, the first time a configuration is in force, and

@@ -1,7 +1,8 @@
 // Package speaker is the glue of the speaker binary: it watches Services, EndpointSlices, Nodes and the
-// configuration, asks the pure deciders (internal/config, internal/election) what this node must announce,
-// and drives the layer-2 Announcer accordingly. It writes the speaker's ConfigurationState, the
-// ServiceL2Status objects of the Services this node announces, and the nodeAssigned events.
+// configuration, asks the pure deciders (internal/config, internal/election, internal/advertise) what this
+// node must announce, and drives the layer-2 Announcer and the BGP Router (speaker/bgp) accordingly. It writes
+// the speaker's ConfigurationState, the ServiceL2Status and ServiceBGPStatus objects of the Services this node
+// announces, the nodeAssigned events, and the sessionUp/sessionDown events of the BGPPeers.
 //
 // Two rules shape it. An invalid new configuration is reported and otherwise ignored: the previous valid one
 // stays in force, so a bad edit never withdraws a working announcement. And announcements live in memory

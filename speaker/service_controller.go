@@ -2,6 +2,7 @@ package speaker
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"net/netip"
@@ -43,8 +44,9 @@ const (
 	EventAnnounceFailed = "announceFailed"
 )
 
-// ServiceReconciler converges the node's announcement of one Service: it runs the layer-2 election as this
-// node sees it and announces or withdraws accordingly.
+// ServiceReconciler converges the node's announcement of one Service: it asks advertise.ForService whether
+// the node advertises it over BGP, runs the layer-2 election as this node sees it, and announces or withdraws
+// accordingly.
 type ServiceReconciler struct {
 	*Speaker
 }
@@ -62,7 +64,7 @@ func (r *ServiceReconciler) Reconcile(ctx context.Context, req reconcile.Request
 	}
 	svc := &corev1.Service{}
 	if err := r.Get(ctx, req.NamespacedName, svc); apierrors.IsNotFound(err) {
-		return ctrl.Result{}, r.stop(ctx, req.NamespacedName, nil, reasonServiceDeleted)
+		return ctrl.Result{}, r.stop(ctx, req.NamespacedName, reasonServiceDeleted)
 	} else if err != nil {
 		return ctrl.Result{}, err
 	}
@@ -75,7 +77,7 @@ func (r *ServiceReconciler) Reconcile(ctx context.Context, req reconcile.Request
 func (r *ServiceReconciler) reconcile(ctx context.Context, svc *corev1.Service) error {
 	key := client.ObjectKeyFromObject(svc)
 	if svc.Spec.Type != corev1.ServiceTypeLoadBalancer || !assign.HasClass(svc, r.o.LoadBalancerClass) {
-		return r.stop(ctx, key, svc, reasonNotLoadBalancer)
+		return r.stop(ctx, key, reasonNotLoadBalancer)
 	}
 	cfg := r.config()
 	if cfg == nil {
@@ -83,19 +85,27 @@ func (r *ServiceReconciler) reconcile(ctx context.Context, svc *corev1.Service) 
 	}
 	ips, reason := addresses(svc)
 	if reason != "" {
-		return r.stop(ctx, key, svc, reason)
+		return r.stop(ctx, key, reason)
 	}
 	pool := cfg.PoolFor(ips[0])
 	if pool == nil || slices.ContainsFunc(ips, func(ip netip.Addr) bool { return cfg.PoolFor(ip) != pool }) {
-		return r.stop(ctx, key, svc, reasonIPNotAllowed)
+		return r.stop(ctx, key, reasonIPNotAllowed)
 	}
 	in, err := r.electionInput(ctx, cfg, pool.Name, svc)
 	if err != nil {
 		return err
 	}
+	// MetalLB's order: BGP, then layer 2; one protocol failing does not hold the other back.
+	return errors.Join(r.reconcileBGP(ctx, cfg, pool.Name, svc, ips, in), r.reconcileLayer2(ctx, svc, ips, in))
+}
+
+// reconcileLayer2 announces the Service's addresses from this node when it wins the layer-2 election, and
+// withdraws them otherwise.
+func (r *ServiceReconciler) reconcileLayer2(ctx context.Context, svc *corev1.Service, ips []netip.Addr, in election.Input) error {
+	key := client.ObjectKeyFromObject(svc)
 	res := election.ShouldAnnounce(r.o.NodeName, in)
 	if res.Reason != "" {
-		return r.stop(ctx, key, svc, res.Reason)
+		return r.stopLayer2(ctx, key, res.Reason)
 	}
 	ifaces := layer2.AllInterfaces()
 	if !res.Interfaces.All {
@@ -104,7 +114,7 @@ func (r *ServiceReconciler) reconcile(ctx context.Context, svc *corev1.Service) 
 		if known := r.o.Announcer.Interfaces(); len(known) > 0 && len(ifaces.Select(known)) == 0 {
 			r.recorder.Eventf(eventRef(svc), nil, corev1.EventTypeWarning, EventAnnounceFailed, "Announce",
 				"the interfaces specified by LB IP %q doesn't exist in assigned node %q with protocol %q", ips[0].String(), r.o.NodeName, "layer2")
-			return r.stop(ctx, key, svc, reasonAnnounceFailed)
+			return r.stopLayer2(ctx, key, reasonAnnounceFailed)
 		}
 	}
 	changed, gone := r.announce(key, announcement{ips: ips, ifaces: ifaces, refresh: r.o.Refresh})
@@ -122,8 +132,13 @@ func (r *ServiceReconciler) reconcile(ctx context.Context, svc *corev1.Service) 
 	return r.writeStatus(ctx, svc, ifaces)
 }
 
-// stop withdraws the Service's addresses, if the node announced them, and deletes its ServiceL2Status.
-func (r *ServiceReconciler) stop(ctx context.Context, key types.NamespacedName, svc *corev1.Service, reason string) error {
+// stop withdraws the Service from both protocols.
+func (r *ServiceReconciler) stop(ctx context.Context, key types.NamespacedName, reason string) error {
+	return errors.Join(r.stopBGP(ctx, key, reason), r.stopLayer2(ctx, key, reason))
+}
+
+// stopLayer2 withdraws the Service's addresses, if the node announced them, and deletes its ServiceL2Status.
+func (r *ServiceReconciler) stopLayer2(ctx context.Context, key types.NamespacedName, reason string) error {
 	if ips := r.withdraw(key); len(ips) > 0 {
 		ctrl.LoggerFrom(ctx).Info("Withdrawn", "service", key, "ips", ips, "reason", reason)
 		for _, ip := range ips {
@@ -186,16 +201,18 @@ func eventRef(svc *corev1.Service) *corev1.Service {
 // availability, the configuration or memberlist's view change.
 func (r *ServiceReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	all := handler.EnqueueRequestsFromMapFunc(r.allServices)
-	return ctrl.NewControllerManagedBy(mgr).
+	b := ctrl.NewControllerManagedBy(mgr).
 		Named("speaker-service").
 		For(&corev1.Service{}).
 		Watches(&discoveryv1.EndpointSlice{}, handler.EnqueueRequestsFromMapFunc(serviceOfSlice)).
 		Watches(&corev1.Node{}, all, builder.WithPredicates(nodeAvailabilityChanged())).
-		// The node's own ServiceL2Status objects (the cache holds no other): one deleted by hand is written
-		// again, and one left by a Service deleted while the speaker was down goes.
-		Watches(&metallbv1beta1.ServiceL2Status{}, handler.EnqueueRequestsFromMapFunc(r.serviceOfStatus)).
-		WatchesRawSource(source.Channel(r.all, all)).
-		Complete(r)
+		// The node's own ServiceL2Status and ServiceBGPStatus objects (the cache holds no other): one deleted
+		// by hand is written again, and one left by a Service deleted while the speaker was down goes.
+		Watches(&metallbv1beta1.ServiceL2Status{}, handler.EnqueueRequestsFromMapFunc(r.serviceOfStatus))
+	if r.o.Router != nil {
+		b = b.Watches(&metallbv1beta1.ServiceBGPStatus{}, handler.EnqueueRequestsFromMapFunc(r.serviceOfStatus))
+	}
+	return b.WatchesRawSource(source.Channel(r.all, all)).Complete(r)
 }
 
 func (r *ServiceReconciler) allServices(ctx context.Context, _ client.Object) []reconcile.Request {

@@ -14,11 +14,13 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/sets"
 	"k8s.io/client-go/tools/events"
+	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 
 	"github.com/ferrolb/ferrolb/internal/config"
+	"github.com/ferrolb/ferrolb/speaker/bgp"
 	"github.com/ferrolb/ferrolb/speaker/layer2"
 )
 
@@ -47,6 +49,10 @@ type Options struct {
 	// converged every Service against it: from then on it announces what it wins (memberlist tells the
 	// other speakers, which until then go on announcing for it).
 	Ready func()
+	// Router, if set, holds the node's BGP sessions and routes (speaker/bgp); nil turns BGP off.
+	Router bgp.Router
+	// Clock paces the BGP route updates and session polling; nil means the real clock.
+	Clock clock.WithTicker
 }
 
 // Membership is the view of the live speakers (speaker/layer2/memberlist).
@@ -76,6 +82,13 @@ type Speaker struct {
 	ready sync.Once
 	// all receives a signal to converge every Service again (configuration, nodes or members changed).
 	all chan event.GenericEvent
+
+	// BGP state, under mu. peers are the configuration's peers that select this node, by name order;
+	// bgpAnnounced what each Service advertises from this node. routesChanged asks, coalesced, for the
+	// routes to be computed again and handed to the Router.
+	peers         []*config.Peer
+	bgpAnnounced  map[types.NamespacedName]bgpAnnouncement
+	routesChanged chan struct{}
 }
 
 // announcement is what the node announces for one Service.
@@ -87,11 +100,17 @@ type announcement struct {
 
 // New returns a speaker without configuration; Setup adds its reconcilers to a manager.
 func New(c client.Client, recorder events.EventRecorder, o Options) *Speaker {
+	if o.Clock == nil {
+		o.Clock = clock.RealClock{}
+	}
 	return &Speaker{
 		Client: c, o: o, recorder: recorder,
 		announced: map[types.NamespacedName]announcement{},
 		owners:    map[netip.Addr]sets.Set[types.NamespacedName]{},
 		all:       make(chan event.GenericEvent, 1),
+
+		bgpAnnounced:  map[types.NamespacedName]bgpAnnouncement{},
+		routesChanged: make(chan struct{}, 1),
 	}
 }
 
@@ -113,6 +132,14 @@ func Setup(mgr ctrl.Manager, o Options) (*Speaker, error) {
 	if o.Members != nil {
 		if err := mgr.Add(membersRunnable{s}); err != nil {
 			return nil, fmt.Errorf("setting up memberlist changes: %w", err)
+		}
+	}
+	if o.Router != nil {
+		if err := mgr.Add(routesRunnable{s}); err != nil {
+			return nil, fmt.Errorf("setting up BGP route updates: %w", err)
+		}
+		if err := mgr.Add(sessionsRunnable{s}); err != nil {
+			return nil, fmt.Errorf("setting up BGP session events: %w", err)
 		}
 	}
 	return s, nil
@@ -141,11 +168,14 @@ func (s *Speaker) config() *config.Config {
 	return s.cfg
 }
 
-// setConfig puts a valid configuration in force and converges every Service against it.
-func (s *Speaker) setConfig(cfg *config.Config) {
+// setConfig puts a valid configuration in force, with the peers that select this node, and converges every
+// Service against it.
+func (s *Speaker) setConfig(cfg *config.Config, peers []*config.Peer) {
 	s.mu.Lock()
 	s.cfg = cfg
+	s.peers = peers
 	s.mu.Unlock()
+	s.routesChangedNow()
 	s.convergeAll()
 }
 

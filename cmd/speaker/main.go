@@ -1,7 +1,8 @@
 // Command speaker is ferrolb's speaker: on every node (a DaemonSet on the host network, with NET_RAW only)
 // it makes the load-balancer addresses reachable. In layer 2 mode the elected node answers ARP and NDP for
 // each address and announces takeovers with gratuitous ARP and unsolicited neighbour advertisements;
-// memberlist tells which speakers are alive.
+// memberlist tells which speakers are alive. In BGP mode every eligible node advertises the addresses to the
+// BGPPeers that select it, through an embedded GoBGP speaker that only dials out.
 package main
 
 import (
@@ -35,6 +36,7 @@ import (
 	metallbv1beta2 "github.com/ferrolb/ferrolb/api/v1beta2"
 	"github.com/ferrolb/ferrolb/internal/cli"
 	"github.com/ferrolb/ferrolb/speaker"
+	"github.com/ferrolb/ferrolb/speaker/bgp"
 	"github.com/ferrolb/ferrolb/speaker/layer2"
 	"github.com/ferrolb/ferrolb/speaker/layer2/memberlist"
 )
@@ -105,6 +107,9 @@ func run(o options) error {
 		metricsOpts.FilterProvider = filters.WithAuthenticationAndAuthorization
 	}
 	inNamespace := cache.ByObject{Namespaces: map[string]cache.Config{o.namespace: {}}}
+	// The speaker only ever reads the status objects of its own node.
+	ownStatuses := cache.ByObject{Namespaces: map[string]cache.Config{o.namespace: {}},
+		Label: labels.SelectorFromSet(labels.Set{speaker.LabelNode: o.node})}
 	mlSelector, err := labels.Parse(o.ml.labels)
 	if err != nil {
 		return fmt.Errorf("invalid --ml-labels %q: %w", o.ml.labels, err)
@@ -122,9 +127,9 @@ func run(o options) error {
 			&metallbv1beta1.BFDProfile{}:         inNamespace,
 			&metallbv1beta1.Community{}:          inNamespace,
 			&metallbv1beta1.ConfigurationState{}: inNamespace,
-			&metallbv1beta1.ServiceL2Status{}: {Namespaces: map[string]cache.Config{o.namespace: {}},
-				Label: labels.SelectorFromSet(labels.Set{speaker.LabelNode: o.node})},
-			&corev1.Secret{}: inNamespace,
+			&metallbv1beta1.ServiceL2Status{}:    ownStatuses,
+			&metallbv1beta1.ServiceBGPStatus{}:   ownStatuses,
+			&corev1.Secret{}:                     inNamespace,
 			// Memberlist discovery reads the speaker pods every few seconds: from the cache.
 			&corev1.Pod{}: {Namespaces: map[string]cache.Config{o.namespace: {}}, Label: mlSelector},
 		}},
@@ -157,8 +162,15 @@ func run(o options) error {
 		return err
 	}
 
+	// One GoBGP speaker in the process; it opens sessions only for the BGPPeers that select this node, so it
+	// costs nothing in layer 2 mode.
+	router := bgp.New(bgp.WithLogger(ctrl.Log.WithName("bgp")), bgp.WithNodeName(o.node))
+	if err := bgp.RegisterMetrics(metrics.Registry, router); err != nil {
+		return fmt.Errorf("registering the BGP metrics: %w", err)
+	}
+
 	opts := speaker.Options{NodeName: o.node, Namespace: o.namespace, LoadBalancerClass: o.lbClass,
-		IgnoreExcludeLB: o.ignoreExcludeLB, Refresh: o.refresh, Announcer: responder, Owner: owner}
+		IgnoreExcludeLB: o.ignoreExcludeLB, Refresh: o.refresh, Announcer: responder, Owner: owner, Router: router}
 	var ml *memberlist.List
 	if o.ml.enabled() {
 		if ml, err = startMemberlist(ctx, mgr, o, mlSelector); err != nil {
@@ -193,13 +205,21 @@ func run(o options) error {
 		// the addresses over at once, answer meanwhile, then stop.
 		log.Info("Handing over", "delay", o.handoff)
 		s.Freeze()
+		handedOver := time.After(o.handoff)
 		if ml != nil {
 			if err := ml.Leave(time.Second); err != nil {
 				log.Error(err, "Leaving memberlist")
 			}
 		}
+		// Withdraw every BGP route explicitly, now: the routers move the traffic to the other nodes' paths
+		// at once instead of waiting for the hold timer.
+		closeCtx, cancelClose := context.WithTimeout(context.Background(), max(o.handoff, time.Second))
+		if err := router.Close(closeCtx); err != nil {
+			log.Error(err, "Withdrawing the BGP routes")
+		}
+		cancelClose()
 		select {
-		case <-time.After(o.handoff):
+		case <-handedOver:
 		case <-signals:
 		}
 		cancel()

@@ -33,12 +33,14 @@ import (
 	metallbv1beta2 "github.com/ferrolb/ferrolb/api/v1beta2"
 	"github.com/ferrolb/ferrolb/controllers"
 	"github.com/ferrolb/ferrolb/speaker"
+	"github.com/ferrolb/ferrolb/speaker/bgp"
 	"github.com/ferrolb/ferrolb/speaker/layer2/layer2test"
 	"github.com/ferrolb/ferrolb/test/testenv"
 )
 
 // The suite runs three speakers in one process against a real kube-apiserver and etcd, one per Node object,
-// each in its own manager with its own in-memory Announcer (layer2test.Fake), and a shared fake memberlist.
+// each in its own manager with its own in-memory Announcer (layer2test.Fake) and BGP Router (bgp.Fake), and a
+// shared fake memberlist.
 // The controller's allocation reconcilers run too, as admin, so that Services get their addresses the way
 // they do in a cluster (single, dual-stack and shared addresses included) rather than from status written
 // by hand. The speakers run as the speaker's service account bound to the generated role
@@ -144,10 +146,11 @@ func startController() {
 	DeferCleanup(func() { cancel(); <-done })
 }
 
-// runningSpeaker is one node's speaker: its manager, its Announcer and its view of memberlist.
+// runningSpeaker is one node's speaker: its manager, its Announcer, its BGP Router and its view of memberlist.
 type runningSpeaker struct {
 	node    string
 	fake    *layer2test.Fake
+	router  *bgp.Fake
 	speaker *speaker.Speaker
 	view    *memberView
 	cancel  context.CancelFunc
@@ -173,6 +176,8 @@ func ignoringExcludeLB() speakerOption {
 func startSpeaker(node string, opts ...speakerOption) *runningSpeaker {
 	GinkgoHelper()
 	inNamespace := cache.ByObject{Namespaces: map[string]cache.Config{ns: {}}}
+	ownStatuses := cache.ByObject{Namespaces: map[string]cache.Config{ns: {}},
+		Label: labels.SelectorFromSet(labels.Set{speaker.LabelNode: node})}
 	mgr, err := ctrl.NewManager(speakerCfg, ctrl.Options{
 		Scheme:     testenv.Scheme,
 		Metrics:    metricsserver.Options{BindAddress: "0"},
@@ -185,14 +190,14 @@ func startSpeaker(node string, opts ...speakerOption) *runningSpeaker {
 			&metallbv1beta1.BFDProfile{}:         inNamespace,
 			&metallbv1beta1.Community{}:          inNamespace,
 			&metallbv1beta1.ConfigurationState{}: inNamespace,
-			&metallbv1beta1.ServiceL2Status{}: {Namespaces: map[string]cache.Config{ns: {}},
-				Label: labels.SelectorFromSet(labels.Set{speaker.LabelNode: node})},
-			&corev1.Secret{}: inNamespace,
+			&metallbv1beta1.ServiceL2Status{}:    ownStatuses,
+			&metallbv1beta1.ServiceBGPStatus{}:   ownStatuses,
+			&corev1.Secret{}:                     inNamespace,
 		}},
 	})
 	Expect(err).NotTo(HaveOccurred())
-	r := &runningSpeaker{node: node, fake: layer2test.New("eth0"), view: members.subscribe(), done: make(chan struct{})}
-	o := speaker.Options{NodeName: node, Namespace: ns, Announcer: r.fake, Members: r.view}
+	r := &runningSpeaker{node: node, fake: layer2test.New("eth0"), router: bgp.NewFake(), view: members.subscribe(), done: make(chan struct{})}
+	o := speaker.Options{NodeName: node, Namespace: ns, Announcer: r.fake, Members: r.view, Router: r.router}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -300,6 +305,8 @@ var speakerNeeds = []permission{
 	{"discovery.k8s.io", "endpointslices", []string{"list", "watch"}},
 	{"metallb.io", "servicel2statuses", []string{"list", "watch", "create", "delete"}},
 	{"metallb.io", "servicel2statuses/status", []string{"update"}},
+	{"metallb.io", "servicebgpstatuses", []string{"list", "watch", "create", "delete"}},
+	{"metallb.io", "servicebgpstatuses/status", []string{"update"}},
 	{"events.k8s.io", "events", []string{"create", "patch"}},
 }
 
