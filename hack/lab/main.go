@@ -81,7 +81,12 @@ func dispatch(ctx context.Context, command string, args []string) error {
 		return err
 	case "exec":
 		return execIn(ctx, l, args)
-	default: // "images"
+	default: // "images": never under a running suite
+		unlock, err := lab.LockSuite(l.Dir, os.Stderr)
+		if err != nil {
+			return err
+		}
+		defer unlock()
 		return l.LoadImages(ctx)
 	}
 }

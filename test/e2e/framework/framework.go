@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
-	"syscall"
 	"time"
 
 	"k8s.io/client-go/kubernetes"
@@ -54,7 +52,7 @@ func Setup(ctx context.Context, log io.Writer) (*Framework, error) {
 	}
 	// One suite at a time per lab: the specs deploy cluster-wide actors (controllers that converge every
 	// Service, speakers on the host network) that two suites would fight over. A second run waits here.
-	unlock, err := lockSuite(cfg.Dir, log)
+	unlock, err := lab.LockSuite(cfg.Dir, log)
 	if err != nil {
 		return nil, err
 	}
@@ -65,22 +63,6 @@ func Setup(ctx context.Context, log io.Writer) (*Framework, error) {
 	}
 	f.unlock = unlock
 	return f, err
-}
-
-// lockSuite takes the lab's suite lock, waiting for another suite to finish.
-func lockSuite(dir string, log io.Writer) (func(), error) {
-	f, err := os.OpenFile(filepath.Clean(dir)+".suite.lock", os.O_CREATE|os.O_RDWR, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("opening the suite lock: %w", err)
-	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		fmt.Fprintf(log, "Another end-to-end suite is using the lab: waiting for it\n")
-		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
-			f.Close()
-			return nil, fmt.Errorf("locking %s: %w", f.Name(), err)
-		}
-	}
-	return func() { f.Close() }, nil
 }
 
 func setup(ctx context.Context, cfg lab.Config, log io.Writer) (*Framework, error) {

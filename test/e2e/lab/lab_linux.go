@@ -174,6 +174,24 @@ func lockDir(dir string) (func(), error) {
 	return func() { f.Close() }, nil
 }
 
+// LockSuite takes the lab's suite lock, waiting for its holder to finish: one end-to-end suite at a time per
+// lab, and no image reload under a running suite. The specs deploy cluster-wide actors (controllers that
+// converge every Service, speakers on the host network) that two suites would fight over.
+func LockSuite(dir string, log io.Writer) (func(), error) {
+	f, err := os.OpenFile(filepath.Clean(dir)+".suite.lock", os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("opening the suite lock: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		fmt.Fprintf(orDiscard(log), "Another end-to-end suite is using the lab: waiting for it\n")
+		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("locking %s: %w", f.Name(), err)
+		}
+	}
+	return func() { f.Close() }, nil
+}
+
 // moduleRoot finds the ferrolb source tree from the working directory (the lab command runs at the root, a
 // test binary in its package directory).
 func moduleRoot() (string, error) {
