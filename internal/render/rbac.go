@@ -118,9 +118,9 @@ func speakerNamespaceRules() []rbacv1.PolicyRule {
 		{APIGroups: metallbGroup, Resources: []string{"bfdprofiles", "bgpadvertisements", "bgppeers", "communities",
 			"ipaddresspools", "l2advertisements"}, Verbs: readVerbs},
 		{APIGroups: metallbGroup, Resources: []string{"configurationstates"}, Verbs: writeVerbs},
-		{APIGroups: metallbGroup, Resources: []string{"servicel2statuses"},
+		{APIGroups: metallbGroup, Resources: []string{"servicebgpstatuses", "servicel2statuses"},
 			Verbs: []string{"create", "delete", "get", "list", "patch", "update", "watch"}},
-		{APIGroups: metallbGroup, Resources: []string{"configurationstates/status", "servicel2statuses/status"},
+		{APIGroups: metallbGroup, Resources: []string{"configurationstates/status", "servicebgpstatuses/status", "servicel2statuses/status"},
 			Verbs: statusVerbs},
 	}
 }
