@@ -126,6 +126,10 @@ bench: k8s-assets ## Run the benchmarks whose numbers are in docs/benchmarks.md 
 bench-failover: ## Layer 2 failover in the lab (root): 20 unplanned failures of each kind, and a speaker rollout.
 	FERROLB_BENCH_FAILOVER=$${ROUNDS:-20} $(GO) test -v -tags e2e -count=1 -timeout 40m ./test/e2e/ -ginkgo.focus='Layer 2 failover' -ginkgo.v
 
+.PHONY: bench-bgp
+bench-bgp: ## BGP in the lab (root): N (100) Services one at a time, then SERVICES (10000) at once, and the speaker's memory.
+	FERROLB_BENCH_BGP=$${SERVICES:-10000} FERROLB_BENCH_BGP_N=$${N:-100} $(GO) test -v -tags e2e -count=1 -timeout 90m ./test/e2e/ -ginkgo.focus='BGP benchmark' -ginkgo.v
+
 ##@ Build
 
 .PHONY: build

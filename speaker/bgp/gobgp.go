@@ -110,6 +110,24 @@ type instance struct {
 	// refused says why the session was shut down after the OPEN; routeErr, why routes are held back.
 	refused, routeErr string
 	desired           int
+	// announced is what the adapter put in the server's RIB, by prefix; nil when unknown (a new server, or a
+	// RIB operation failed), which makes the next reconcilePaths list the RIB instead.
+	announced map[netip.Prefix]announcedPath
+}
+
+// announcedPath is a path the adapter added: what it was built from, and the path itself, to withdraw it.
+type announcedPath struct {
+	route    advertise.Route
+	nextHop  netip.Addr
+	internal bool
+	path     *api.Path
+}
+
+// same reports whether the path was built from exactly this route, next hop and session kind.
+func (a *announcedPath) same(r *advertise.Route, nextHop netip.Addr, internal bool) bool {
+	return a.nextHop == nextHop && a.internal == internal && a.route.Prefix == r.Prefix &&
+		a.route.LocalPref == r.LocalPref && slices.Equal(a.route.Communities, r.Communities) &&
+		slices.Equal(a.route.LargeCommunities, r.LargeCommunities)
 }
 
 func (r *gobgpRouter) SetPeers(ctx context.Context, sessions []Session) error {
@@ -398,7 +416,10 @@ type listedPath struct {
 	fingerprint string
 }
 
-// reconcilePaths makes the server's RIB hold exactly the session's routes, touching only what differs.
+// reconcilePaths makes the server's RIB hold exactly the session's routes, touching only what differs. The
+// speaker hands the whole table on every change: with inst.announced known, a route that did not change
+// costs a comparison, not a GoBGP path built and listed (about 10 µs each, which at 10,000 routes made every
+// one-Service change cost 100 ms).
 func (r *gobgpRouter) reconcilePaths(ctx context.Context, inst *instance) error {
 	s := &inst.session
 	internal := s.Internal()
@@ -406,7 +427,11 @@ func (r *gobgpRouter) reconcilePaths(ctx context.Context, inst *instance) error 
 	var ifaceErr error
 	ifaceLooked := false
 
-	want := map[netip.Prefix]listedPath{}
+	type wanted struct {
+		route   *advertise.Route
+		nextHop netip.Addr
+	}
+	want := map[netip.Prefix]wanted{}
 	var routeErrs []error
 	for i := range r.routes[s.Name] {
 		route := &r.routes[s.Name][i]
@@ -426,13 +451,7 @@ func (r *gobgpRouter) reconcilePaths(ctx context.Context, inst *instance) error 
 			routeErrs = append(routeErrs, err)
 			continue
 		}
-		path, err := buildPath(route, nh, internal)
-		if err != nil {
-			routeErrs = append(routeErrs, fmt.Errorf("building path for %s: %w", prefix, err))
-			continue
-		}
-		attrs, _ := buildAttrs(route, nh, internal)
-		want[prefix] = listedPath{path: path, fingerprint: fingerprint(attrs)}
+		want[prefix] = wanted{route: route, nextHop: nh}
 	}
 	inst.desired = len(want)
 	inst.routeErr = ""
@@ -440,35 +459,86 @@ func (r *gobgpRouter) reconcilePaths(ctx context.Context, inst *instance) error 
 		inst.routeErr = errors.Join(routeErrs...).Error()
 	}
 
-	have, err := listLocalPaths(ctx, inst.srv)
-	if err != nil {
-		return fmt.Errorf("session %q: listing paths: %w", s.Name, err)
-	}
-	var errs []error
-	for _, prefix := range slices.SortedFunc(maps.Keys(have), advertise.ComparePrefixes) {
-		if _, ok := want[prefix]; ok {
-			continue
+	if inst.announced == nil {
+		// Unknown: take what the RIB holds. A path whose attributes match stays as it is.
+		have, err := listLocalPaths(ctx, inst.srv)
+		if err != nil {
+			return fmt.Errorf("session %q: listing paths: %w", s.Name, err)
 		}
-		p := have[prefix].path
+		inst.announced = make(map[netip.Prefix]announcedPath, len(have))
+		for prefix, h := range have {
+			a := announcedPath{path: h.path}
+			if w, ok := want[prefix]; ok {
+				attrs, _ := buildAttrs(w.route, w.nextHop, internal)
+				if fingerprint(attrs) == h.fingerprint {
+					a.route, a.nextHop, a.internal = *w.route, w.nextHop, internal
+				}
+			}
+			inst.announced[prefix] = a
+		}
+	}
+
+	// Only what changed is sorted (for a stable order of UPDATEs): sorting every prefix on every call
+	// would cost more than the comparisons.
+	var gone, changed []netip.Prefix
+	for prefix := range inst.announced {
+		if _, ok := want[prefix]; !ok {
+			gone = append(gone, prefix)
+		}
+	}
+	for prefix, w := range want {
+		if a, ok := inst.announced[prefix]; !ok || !a.same(w.route, w.nextHop, internal) {
+			changed = append(changed, prefix)
+		}
+	}
+	slices.SortFunc(gone, advertise.ComparePrefixes)
+	slices.SortFunc(changed, advertise.ComparePrefixes)
+
+	var errs []error
+	failed := false
+	for _, prefix := range gone {
+		p := inst.announced[prefix].path
 		if err := inst.srv.DeletePath(ctx, &api.DeletePathRequest{TableType: api.TableType_GLOBAL, Family: p.Family, Path: p}); err != nil {
 			errs = append(errs, fmt.Errorf("withdrawing %s: %w", prefix, err))
+			failed = true
+			continue
 		}
+		delete(inst.announced, prefix)
 	}
-	for _, prefix := range slices.SortedFunc(maps.Keys(want), advertise.ComparePrefixes) {
+	for _, prefix := range changed {
 		w := want[prefix]
-		if h, ok := have[prefix]; ok && h.fingerprint == w.fingerprint {
+		path, err := buildPath(w.route, w.nextHop, internal)
+		if err != nil {
+			routeErrs = append(routeErrs, fmt.Errorf("building path for %s: %w", prefix, err))
 			continue
 		}
 		// Adding a path for a prefix the server already announces replaces it: the peer gets one UPDATE
 		// with the new attributes (an implicit withdrawal), and the session stays up.
-		if _, err := inst.srv.AddPath(ctx, &api.AddPathRequest{TableType: api.TableType_GLOBAL, Path: w.path}); err != nil {
+		if _, err := inst.srv.AddPath(ctx, &api.AddPathRequest{TableType: api.TableType_GLOBAL, Path: path}); err != nil {
 			errs = append(errs, fmt.Errorf("announcing %s: %w", prefix, err))
+			failed = true
+			continue
 		}
+		inst.announced[prefix] = announcedPath{route: cloneRoute(w.route), nextHop: w.nextHop, internal: internal, path: path}
+	}
+	if len(routeErrs) > 0 { // with the paths that could not be built
+		inst.routeErr = errors.Join(routeErrs...).Error()
+	}
+	if failed {
+		inst.announced = nil // list the RIB next time
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("session %q: %w", s.Name, err)
 	}
 	return nil
+}
+
+// cloneRoute copies the route, so that the caller's slices may change.
+func cloneRoute(r *advertise.Route) advertise.Route {
+	c := *r
+	c.Communities = slices.Clone(r.Communities)
+	c.LargeCommunities = slices.Clone(r.LargeCommunities)
+	return c
 }
 
 // listLocalPaths returns the paths the server originates, by prefix.
@@ -531,6 +601,7 @@ func (r *gobgpRouter) withdrawAll(ctx context.Context, inst *instance) (withdraw
 		}
 	}
 	inst.desired = 0
+	inst.announced = nil
 	var errs []error
 	for _, f := range []*api.Family{
 		{Afi: api.Family_AFI_IP, Safi: api.Family_SAFI_UNICAST},

@@ -213,6 +213,48 @@ var _ = Describe("The speaker in BGP mode", Ordered, func() {
 		awaitSpeakers(ctx, c, ns)
 	}, SpecTimeout(specTimeout))
 
+	It("reconnects and advertises again within GoBGP's reconnect time when the router's bgpd restarts", func(ctx SpecContext) {
+		hosts := f.Lab.NodeHosts()
+		svc := createLoadBalancer(ctx, c, apps, "bgpd-restart", nil)
+		DeferCleanup(func(ctx SpecContext) { Expect(client.IgnoreNotFound(c.Delete(ctx, svc))).To(Succeed()) })
+		ips := awaitIngress(ctx, c, svc, 2)
+		routed := func(g Gomega) {
+			for _, ip := range ips {
+				g.Expect(nextHops(routerPaths(ctx, g, ip))).To(ConsistOf(nodeAddrs(ip.Is4(), hosts...)), "%s from every node", ip)
+			}
+		}
+		awaitSessions(ctx, hosts...)
+		Eventually(ctx, routed).Should(Succeed())
+
+		By("restarting bgpd on the router")
+		stopped := time.Now()
+		Expect(f.Lab.RestartBGPD(ctx)).To(Succeed())
+		answering := time.Now()
+		// The sessions dropped when bgpd stopped: GoBGP rests its idle hold time from then, and dials from
+		// the end of it; the router listens again from `answering`.
+		dialFrom := stopped.Add(gobgpIdleHoldAfterDrop)
+		if answering.After(dialFrom) {
+			dialFrom = answering
+		}
+		deadline := dialFrom.Add(gobgpMaxDialInterval + reconnectMargin)
+		Eventually(ctx, func(g Gomega) {
+			summary, err := f.Lab.BGPSummary(ctx)
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(summary.IPv4Unicast).NotTo(BeNil(), "IPv4 sessions")
+			g.Expect(summary.IPv6Unicast).NotTo(BeNil(), "IPv6 sessions")
+			for _, n := range hosts {
+				g.Expect(summary.IPv4Unicast.Peers).To(HaveKeyWithValue(n.IPv4.String(), HaveField("State", "Established")), "%s over IPv4", n.Name)
+				g.Expect(summary.IPv6Unicast.Peers).To(HaveKeyWithValue(n.IPv6.String(), HaveField("State", "Established")), "%s over IPv6", n.Name)
+			}
+			routed(g)
+		}).WithTimeout(time.Until(deadline)).WithPolling(50*time.Millisecond).Should(Succeed(),
+			"sessions established and both prefixes back from every node within %v of the restart", deadline.Sub(stopped).Round(time.Millisecond))
+		back := time.Now()
+		fmt.Fprintf(GinkgoWriter, "bgpd restarted in %v; sessions and routes back %v after the stop, %v after bgpd answered (bound %v after the stop)\n",
+			answering.Sub(stopped).Round(time.Millisecond), back.Sub(stopped).Round(time.Millisecond),
+			back.Sub(answering).Round(time.Millisecond), deadline.Sub(stopped).Round(time.Millisecond))
+	}, SpecTimeout(specTimeout))
+
 	It("never resets a session while Services come and go", func(ctx SpecContext) {
 		const cycles = 100
 		awaitSessions(ctx, f.Lab.NodeHosts()...)
@@ -266,6 +308,18 @@ var _ = Describe("The speaker in BGP mode", Ordered, func() {
 		awaitSessions(ctx, f.Lab.NodeHosts()...)
 	}, SpecTimeout(specTimeout))
 })
+
+// How GoBGP v3 (pkg/server/fsm.go) reconnects after the peer closed an established session. It ignores both
+// of the adapter's timers there: the idle hold time after a drop is its fixed holdtimeIdle (5 s), not
+// bgp.DefaultIdleHoldTime, which GoBGP applies after an administrative reset only; and its connect loop dials
+// every 1 to 2 s (a random wait of one to two minConnectRetryInterval), whatever bgp.DefaultConnectTime says,
+// which only bounds each dial.
+const (
+	gobgpIdleHoldAfterDrop = 5 * time.Second
+	gobgpMaxDialInterval   = 2 * time.Second
+	// reconnectMargin covers the OPEN exchange, the UPDATEs and FRR's best-path run on a loaded machine.
+	reconnectMargin = 3 * time.Second
+)
 
 // bgpPeer is a BGPPeer from the lab's node AS to its router's AS at addr, with the lab's password if any.
 func bgpPeer(ns, name string, addr netip.Addr) *metallbv1beta2.BGPPeer {

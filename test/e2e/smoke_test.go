@@ -66,7 +66,7 @@ var _ = Describe("The lab", func() {
 
 	It("keeps the root namespace out of the lab: no lab address, no route to a lab prefix", func(ctx SpecContext) {
 		labPrefixes := []netip.Prefix{lab.NodeSubnet4, lab.NodeSubnet6, lab.ClusterCIDR4, lab.ClusterCIDR6,
-			lab.ServiceCIDR4, lab.ServiceCIDR6, lab.BGPVIPRange4, lab.BGPVIPRange6}
+			lab.ServiceCIDR4, lab.ServiceCIDR6, lab.BGPVIPRange4, lab.BGPVIPRange6, lab.BGPBenchRange4}
 		overlapsLab := func(p netip.Prefix) bool {
 			for _, l := range labPrefixes {
 				if l.Overlaps(p) {
@@ -131,11 +131,13 @@ var _ = Describe("The lab", func() {
 
 	It("runs the project image as a hostNetwork DaemonSet with one Ready pod per node", func(ctx SpecContext) {
 		ns := f.Namespace(ctx, "manager")
-		_, err := f.Client.CoreV1().ServiceAccounts(ns).Create(ctx, &corev1.ServiceAccount{
-			ObjectMeta: metav1.ObjectMeta{Name: "ferrolb-manager"},
-		}, metav1.CreateOptions{})
-		Expect(err).NotTo(HaveOccurred())
-		_, err = f.Client.AppsV1().DaemonSets(ns).Create(ctx, managerDaemonSet("ferrolb-manager"), metav1.CreateOptions{})
+		// The operator reads its kinds with the generated role, so that it stays up and ready.
+		c := controllerRuntimeClient()
+		installCRDs()
+		sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "ferrolb-manager"}}
+		Expect(c.Create(ctx, sa)).To(Succeed())
+		bindRoles(ctx, c, ns, sa)
+		_, err := f.Client.AppsV1().DaemonSets(ns).Create(ctx, managerDaemonSet("ferrolb-manager"), metav1.CreateOptions{})
 		Expect(err).NotTo(HaveOccurred())
 
 		nodes := f.Lab.NodeHosts()
@@ -263,6 +265,12 @@ func managerDaemonSet(serviceAccount string) *appsv1.DaemonSet {
 						Image:           lab.ProjectImage,
 						ImagePullPolicy: corev1.PullNever,
 						Args:            []string{"--metrics-bind-address=0", fmt.Sprintf("--health-probe-bind-address=:%d", managerProbePort)},
+						// The operator's environment contract: it refuses to start without it.
+						Env: []corev1.EnvVar{
+							{Name: "OPERATOR_NAMESPACE", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.namespace"}}},
+							{Name: "CONTROLLER_IMAGE", Value: lab.ProjectImage},
+							{Name: "SPEAKER_IMAGE", Value: lab.ProjectImage},
+						},
 						ReadinessProbe: &corev1.Probe{
 							ProbeHandler:  corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: "/readyz", Port: intstr.FromInt32(managerProbePort)}},
 							PeriodSeconds: 1,

@@ -384,6 +384,13 @@ func neighbourMAC(ctx context.Context, ip netip.Addr) (string, error) {
 // signalSpeaker sends a signal (kill's name for it: KILL, STOP, CONT) to the speaker process of the node.
 func signalSpeaker(ctx context.Context, node lab.Host, signal string) {
 	GinkgoHelper()
+	_, err := f.Lab.Exec(ctx, node, "kill", "-"+signal, speakerPid(ctx, node))
+	Expect(err).NotTo(HaveOccurred())
+}
+
+// speakerPid returns the pid of the speaker process of the node.
+func speakerPid(ctx context.Context, node lab.Host) string {
+	GinkgoHelper()
 	out, err := f.Lab.Exec(ctx, node, "pgrep", "-x", "speaker")
 	Expect(err).NotTo(HaveOccurred(), "finding the speaker processes")
 	self, err := f.Lab.Exec(ctx, node, "readlink", "/proc/self/ns/net")
@@ -391,12 +398,11 @@ func signalSpeaker(ctx context.Context, node lab.Host, signal string) {
 	for _, pid := range strings.Fields(string(out)) {
 		// pgrep sees every process of the machine; keep the one in the node's network namespace.
 		if ns, err := f.Lab.Exec(ctx, node, "readlink", "/proc/"+pid+"/ns/net"); err == nil && string(ns) == string(self) {
-			_, err := f.Lab.Exec(ctx, node, "kill", "-"+signal, pid)
-			Expect(err).NotTo(HaveOccurred())
-			return
+			return pid
 		}
 	}
 	Fail("no speaker process on " + node.Name)
+	return ""
 }
 
 // ARPReplyMatcher is an answer found in a probe.

@@ -25,6 +25,9 @@ var (
 	// BGPVIPRange4 and BGPVIPRange6 are reserved for load-balancer IPs announced to the router over BGP.
 	BGPVIPRange4 = netip.MustParsePrefix("10.99.100.0/24")
 	BGPVIPRange6 = netip.MustParsePrefix("fd99:100::/120")
+	// BGPBenchRange4 holds the load-balancer IPs of the BGP benchmark, which advertises 10,000 Services at
+	// once: more than BGPVIPRange4 holds. Only the router learns routes to it; no client reaches it.
+	BGPBenchRange4 = netip.MustParsePrefix("10.98.0.0/18")
 
 	// ServiceCIDR4 and ServiceCIDR6 are the cluster's Service ranges (dual-stack, IPv4 first).
 	ServiceCIDR4 = netip.MustParsePrefix("10.96.0.0/16")

@@ -63,5 +63,13 @@ func TestReservedRangesAreFree(t *testing.T) {
 		if BGPVIPRange4.Contains(h.IPv4) || BGPVIPRange6.Contains(h.IPv6) {
 			t.Errorf("%s takes an address of the BGP VIP range", h.Name)
 		}
+		if BGPBenchRange4.Contains(h.IPv4) {
+			t.Errorf("%s takes an address of the BGP benchmark range", h.Name)
+		}
+	}
+	for _, p := range []netip.Prefix{NodeSubnet4, ServiceCIDR4, ClusterCIDR4, BGPVIPRange4} {
+		if BGPBenchRange4.Overlaps(p) {
+			t.Errorf("the BGP benchmark range %s overlaps %s", BGPBenchRange4, p)
+		}
 	}
 }

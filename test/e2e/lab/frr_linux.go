@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -83,6 +84,44 @@ func (l *Lab) startFRRDaemon(ctx context.Context, daemon string) error {
 		return err
 	}
 	return l.recordPid("frr-"+daemon, pid)
+}
+
+// RestartBGPD restarts the router's bgpd as a service restart would: SIGTERM (bgpd sends every neighbour a
+// NOTIFICATION and exits), then a new bgpd with the same configuration. It returns once the new bgpd answers
+// vtysh; the sessions come back when the nodes dial again (the router never connects out).
+func (l *Lab) RestartBGPD(ctx context.Context) error {
+	const name = "frr-bgpd"
+	var old *pidFile
+	for _, p := range readPidFiles(l.Dir) {
+		if p.name == name && p.running() {
+			old = &p
+		}
+	}
+	if old == nil {
+		return fmt.Errorf("%s is not running", name)
+	}
+	if err := syscall.Kill(old.pid, syscall.SIGTERM); err != nil {
+		return fmt.Errorf("stopping bgpd (pid %d): %w", old.pid, err)
+	}
+	if err := poll(ctx, 10*time.Second, "bgpd to exit", func(context.Context) error {
+		if old.running() {
+			return fmt.Errorf("pid %d still running", old.pid)
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	// The new bgpd writes its own pid file; the old one must not be read in its place.
+	if err := os.Remove(l.frrDir("bgpd.pid")); err != nil && !os.IsNotExist(err) {
+		return fmt.Errorf("removing bgpd's old pid file: %w", err)
+	}
+	if err := l.startFRRDaemon(ctx, "bgpd"); err != nil {
+		return err
+	}
+	return poll(ctx, 20*time.Second, "bgpd to answer vtysh", func(ctx context.Context) error {
+		_, err := l.Vtysh(ctx, "show bgp summary json")
+		return err
+	})
 }
 
 // Vtysh runs vtysh commands against the router's daemons and returns what they print.
