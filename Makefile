@@ -115,6 +115,14 @@ lab-down: ## Remove everything the lab created, also after a crash.
 lab-status: ## Show the lab's daemons, nodes, pods, BGP sessions at the router and the client's neighbours.
 	$(GO) run ./hack/lab status
 
+.PHONY: olm-demo
+olm-demo: ## Install ferrolb through a real OLM in the lab (root): catalog, Subscription, CSV, a Service announced, an upgrade; then remove it all (KEEP=1 keeps it).
+	$(GO) run ./hack/olm/demo $(if $(filter 1,$(KEEP)),-keep)
+
+.PHONY: test-olm
+test-olm: ## Run the OLM specs of the end-to-end suite in the lab (root); the first run builds OLM (minutes, cached).
+	$(GO) test -tags e2e -json -count=1 -timeout 60m ./test/e2e/ -ginkgo.focus='OLM' | $(GO) run ./hack/testsummary
+
 ##@ Benchmarks
 
 .PHONY: bench

@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
+	"strconv"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
@@ -121,18 +124,69 @@ func runOPM(ctx context.Context, opm string, args ...string) ([]byte, error) {
 	return out, nil
 }
 
-// ConfigsDir is where a catalog image holds its file-based catalog (the upstream images' label says so).
-const ConfigsDir = "/configs"
+// ConfigsDir is where a catalog image holds its file-based catalog (the upstream images' label says so), and
+// cacheDir where it holds opm's cache of it.
+const (
+	ConfigsDir = "/configs"
+	cacheDir   = "/tmp/cache"
+)
 
-// CatalogImage is an image that serves catalog: the tools image (opm, grpc_health_probe) plus the catalog
-// under ConfigsDir, running `opm serve` as upstream catalog images do.
-func CatalogImage(tools v1.Image, pkg string, catalog []byte) (v1.Image, error) {
-	return newImage(tools, []File{{Path: ConfigsDir + "/" + pkg + "/catalog.yaml", Data: catalog, Mode: 0o644}}, imageConfig{
+// CatalogImage is an image that serves catalog as the Dockerfile `opm generate dockerfile` writes does: the
+// tools image (opm, grpc_health_probe) plus the catalog under ConfigsDir and the cache `opm serve --cache-only`
+// builds of it (opm checks at start that the cache matches the catalog), running `opm serve`.
+func CatalogImage(ctx context.Context, opm string, tools v1.Image, pkg string, catalog []byte) (v1.Image, error) {
+	files := []File{{Path: ConfigsDir + "/" + pkg + "/catalog.yaml", Data: catalog, Mode: 0o644}, {Path: "/tmp", Mode: 0o1777, Dir: true}}
+	cache, err := buildCache(ctx, opm, pkg, catalog)
+	if err != nil {
+		return nil, err
+	}
+	return newImage(tools, append(files, cache...), imageConfig{
 		Entrypoint: []string{"/bin/opm"},
-		Cmd:        []string{"serve", ConfigsDir, "--cache-dir=/tmp/cache"},
+		Cmd:        []string{"serve", ConfigsDir, "--cache-dir=" + cacheDir},
 		User:       olmUser,
 		Labels:     map[string]string{"operators.operatorframework.io.index.configs.v1": ConfigsDir},
 	})
+}
+
+// buildCache runs `opm serve --cache-only` on the catalog laid out as in the image and returns the cache's
+// files under cacheDir, owned by the user the catalog pods run as (opm opens the cache read-write).
+func buildCache(ctx context.Context, opm, pkg string, catalog []byte) ([]File, error) {
+	dir, err := os.MkdirTemp("", "ferrolb-catalog-cache-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	configs, cache := filepath.Join(dir, "configs"), filepath.Join(dir, "cache")
+	if err := os.MkdirAll(filepath.Join(configs, pkg), 0o755); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(configs, pkg, "catalog.yaml"), catalog, 0o644); err != nil {
+		return nil, err
+	}
+	if _, err := runOPM(ctx, opm, "serve", configs, "--cache-dir="+cache, "--cache-only"); err != nil {
+		return nil, fmt.Errorf("building the catalog's cache: %w", err)
+	}
+	uid, _ := strconv.Atoi(olmUser)
+	var files []File
+	err = filepath.WalkDir(cache, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(cache, p)
+		if err != nil {
+			return err
+		}
+		f := File{Path: path.Join(cacheDir, filepath.ToSlash(rel)), UID: uid, Mode: 0o755, Dir: d.IsDir()}
+		if !d.IsDir() {
+			if f.Data, err = os.ReadFile(p); err != nil {
+				return err
+			}
+			f.Mode = 0o644
+		}
+		files = append(files, f)
+		return nil
+	})
+	return files, err
 }
 
 // olmUser is the user of OLM's upstream image.

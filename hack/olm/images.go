@@ -25,6 +25,7 @@ type File struct {
 	Data []byte
 	Mode int64 // permission bits, with the sticky bit 0o1000
 	Dir  bool
+	UID  int // owner; root by default
 }
 
 // layer is a tarball of files (owned by root, parents created 0755), in path order so digests are
@@ -63,12 +64,12 @@ func layer(files []File) (v1.Layer, error) {
 		}
 		if f.Dir {
 			dirs[f.Path] = true
-			if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: f.Path[1:] + "/", Mode: f.Mode}); err != nil {
+			if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: f.Path[1:] + "/", Mode: f.Mode, Uid: f.UID, Gid: f.UID}); err != nil {
 				return nil, err
 			}
 			continue
 		}
-		if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: f.Path[1:], Mode: f.Mode, Size: int64(len(f.Data))}); err != nil {
+		if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: f.Path[1:], Mode: f.Mode, Size: int64(len(f.Data)), Uid: f.UID, Gid: f.UID}); err != nil {
 			return nil, err
 		}
 		if _, err := tw.Write(f.Data); err != nil {

@@ -127,13 +127,24 @@ type Subscription struct {
 	// Package and Channel are subscribed to, from the catalog Catalog, which serves CatalogImage.
 	Package, Channel      string
 	Catalog, CatalogImage string
+	// CatalogIP is the ClusterIP of the catalog's alias Service (see CatalogHost).
+	CatalogIP string
 }
 
-// Subscribe creates the operator's namespace, the CatalogSource, the OperatorGroup and the Subscription (with
-// automatic approval: OLM installs and upgrades without being asked).
+// catalogPort is where OLM's catalog pods serve gRPC.
+const catalogPort = 50051
+
+// CatalogHost is the name the catalog operator dials a catalog by: its registry Service's DNS name. The lab has
+// no cluster DNS, so the catalog operator's /etc/hosts (hostAliases, see Manifests) maps that name to the
+// ClusterIP of an alias Service, fixed in the static band of the Service range, that selects the catalog's
+// pods as OLM's Service does.
+func CatalogHost(catalog string) string { return catalog + "." + Namespace + ".svc" }
+
+// Subscribe creates the operator's namespace, the CatalogSource and its alias Service, the OperatorGroup and
+// the Subscription (with automatic approval: OLM installs and upgrades without being asked).
 func Subscribe(ctx context.Context, c client.Client, s Subscription) error {
 	ns := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "Namespace", "metadata": map[string]any{"name": s.Namespace}}}
-	objs := []*unstructured.Unstructured{ns, s.catalogSource(), object(OperatorGroupKind, s.Namespace, s.Package, map[string]any{})}
+	objs := []*unstructured.Unstructured{ns, s.catalogSource(), s.catalogAlias(), object(OperatorGroupKind, s.Namespace, s.Package, map[string]any{})}
 	objs = append(objs, object(SubscriptionKind, s.Namespace, s.Package, map[string]any{
 		"channel":             s.Channel,
 		"name":                s.Package,
@@ -147,6 +158,16 @@ func Subscribe(ctx context.Context, c client.Client, s Subscription) error {
 		}
 	}
 	return nil
+}
+
+func (s Subscription) catalogAlias() *unstructured.Unstructured {
+	svc := object(schema.GroupVersionKind{Version: "v1", Kind: "Service"}, Namespace, s.Catalog+"-lab", map[string]any{
+		"clusterIP": s.CatalogIP,
+		// OLM's label on the catalog's pods (its own Service selects them by it too).
+		"selector": map[string]any{"olm.catalogSource": s.Catalog},
+		"ports":    []any{map[string]any{"name": "grpc", "port": int64(catalogPort), "targetPort": int64(catalogPort)}},
+	})
+	return svc
 }
 
 func (s Subscription) catalogSource() *unstructured.Unstructured {
@@ -241,7 +262,7 @@ func WaitForCSV(ctx context.Context, c client.Client, s Subscription, csv string
 func Unsubscribe(ctx context.Context, c client.Client, s Subscription) error {
 	var errs []error
 	errs = append(errs, deleteAll(ctx, c, s.Namespace, SubscriptionKind, CSVKind, InstallPlanKind, OperatorGroupKind))
-	errs = append(errs, DeleteAndWait(ctx, c, s.catalogSource()))
+	errs = append(errs, DeleteAndWait(ctx, c, s.catalogSource()), DeleteAndWait(ctx, c, s.catalogAlias()))
 	ns := &unstructured.Unstructured{}
 	ns.SetAPIVersion("v1")
 	ns.SetKind("Namespace")

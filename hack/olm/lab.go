@@ -31,8 +31,16 @@ const (
 // OperatorNamespace is where ferrolb is installed (the install contract: metallb-system).
 const OperatorNamespace = "metallb-system"
 
-// CatalogName is the CatalogSource that serves ferrolb's lab catalogs.
-const CatalogName = "ferrolb-catalog"
+// CatalogName is the CatalogSource that serves ferrolb's lab catalogs, CatalogIP its alias Service's ClusterIP
+// (see CatalogHost): in the lower band of the lab's Service range (10.96.0.0/16), which Kubernetes leaves to
+// fixed addresses.
+const (
+	CatalogName = "ferrolb-catalog"
+	CatalogIP   = "10.96.0.50"
+)
+
+// Hosts are the catalog operator's /etc/hosts entries in the lab.
+var Hosts = map[string]string{CatalogHost(CatalogName): CatalogIP}
 
 // Artifacts are OLM and ferrolb's catalogs, loaded into a lab.
 type Artifacts struct {
@@ -53,6 +61,7 @@ func (a *Artifacts) Subscription() Subscription {
 		Channel:      a.Bundles[0].Channel,
 		Catalog:      CatalogName,
 		CatalogImage: a.Catalogs[0],
+		CatalogIP:    CatalogIP,
 	}
 }
 
@@ -64,7 +73,7 @@ func Prepare(ctx context.Context, l *lab.Lab, bundleDir, image string, log io.Wr
 	if err != nil {
 		return nil, err
 	}
-	cp, err := buildCP(ctx, l.SourceDir)
+	cp, err := buildCP(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -109,7 +118,7 @@ func Prepare(ctx context.Context, l *lab.Lab, bundleDir, image string, log io.Wr
 		if err != nil {
 			return nil, err
 		}
-		img, err := CatalogImage(tools, first.Package, catalog)
+		img, err := CatalogImage(ctx, opm, tools, first.Package, catalog)
 		if err != nil {
 			return nil, fmt.Errorf("building a catalog image: %w", err)
 		}
@@ -134,7 +143,7 @@ func Prepare(ctx context.Context, l *lab.Lab, bundleDir, image string, log io.Wr
 	if err != nil {
 		return nil, err
 	}
-	if a.Manifests, err = Manifests(moduleDir, toolsRef); err != nil {
+	if a.Manifests, err = Manifests(moduleDir, toolsRef, Hosts); err != nil {
 		return nil, err
 	}
 	fmt.Fprintf(log, "[olm] OLM %s, bundles %s and %s, and their catalogs loaded into the lab in %s\n",
@@ -142,16 +151,16 @@ func Prepare(ctx context.Context, l *lab.Lab, bundleDir, image string, log io.Wr
 	return a, nil
 }
 
-// buildCP compiles the tools image's /bin/cp (hack/olm/cp) from the source tree.
-func buildCP(ctx context.Context, sourceDir string) ([]byte, error) {
+// buildCP compiles the tools image's /bin/cp (hack/olm/cp) from the source tree the caller runs in (a running
+// lab's SourceDir may be another checkout).
+func buildCP(ctx context.Context) ([]byte, error) {
 	dir, err := os.MkdirTemp("", "ferrolb-olm-cp-")
 	if err != nil {
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
 	out := filepath.Join(dir, "cp")
-	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags=-s -w", "-o", out, "./hack/olm/cp")
-	cmd.Dir = sourceDir
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags=-s -w", "-o", out, "github.com/ferrolb/ferrolb/hack/olm/cp")
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOTOOLCHAIN=local")
 	if msg, err := cmd.CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("building hack/olm/cp: %w\n%s", err, msg)

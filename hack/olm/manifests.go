@@ -6,22 +6,48 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
+	"text/template"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"sigs.k8s.io/yaml"
 )
 
-// Namespace is the namespace OLM's operators run in (the quickstart's).
+// Namespace is the namespace OLM's operators run in, and its global catalog namespace.
 const Namespace = "olm"
 
-// quickstart holds OLM's own install manifests in its module: every CRD, then the namespaces, RBAC, the two
-// operators, the default OperatorGroups, the packageserver CSV and the OperatorHub catalog.
-var quickstart = []string{"deploy/upstream/quickstart/crds.yaml", "deploy/upstream/quickstart/olm.yaml"}
+// GlobalOperatorsNamespace is the namespace of OLM's default OperatorGroup for all namespaces.
+const GlobalOperatorsNamespace = "operators"
+
+// OLM's module holds its Helm chart, which its releases render into their install manifests: the CRDs as
+// plain files, the rest as templates. (deploy/upstream/quickstart in the module is stale: it lacks the OLMConfig
+// CRD and passes the catalog operator flags its command line no longer parses.)
+const (
+	chartCRDs      = "deploy/chart/crds"
+	chartValues    = "deploy/chart/values.yaml"
+	chartTemplates = "deploy/chart/templates"
+)
+
+// templates are the chart's templates the lab installs. Left out: the packageserver CSV (15, it serves the
+// PackageManifest API that only consoles use), the OperatorHub.io CatalogSource (17, it pulls from quay.io),
+// OpenShift's ClusterOperator status (99) and the Prometheus objects (0000_90, monitoring is off).
+var templates = []string{
+	"0000_50_olm_00-namespace.yaml",
+	"0000_50_olm_01-networkpolicies.yaml",
+	"0000_50_olm_02-olm-operator.serviceaccount.yaml",
+	"0000_50_olm_03-olmconfig.yaml",
+	"0000_50_olm_03-services.yaml",
+	"0000_50_olm_07-olm-operator.deployment.yaml",
+	"0000_50_olm_08-catalog-operator.deployment.yaml",
+	"0000_50_olm_09-aggregated.clusterrole.yaml",
+	"0000_50_olm_13-operatorgroup-default.yaml",
+}
 
 // ModuleDir downloads (once) OLM's module and returns its directory in the module cache.
 func ModuleDir() (string, error) {
@@ -40,107 +66,146 @@ func ModuleDir() (string, error) {
 	return mod.Dir, nil
 }
 
-// Manifests returns OLM's install objects, from the quickstart of OLM's module in moduleDir, made to run on
-// image without pulling anything (see lab).
-func Manifests(moduleDir, image string) ([]*unstructured.Unstructured, error) {
-	var objs []*unstructured.Unstructured
-	for _, f := range quickstart {
-		data, err := os.ReadFile(filepath.Join(moduleDir, f))
+// Manifests returns OLM's install objects, CRDs first, from the chart in OLM's module in moduleDir, rendered
+// with the chart's values and these changes: OLM in Namespace; every image OLM runs or hands to its pods (the
+// operators, the catalog operator's util, opm and ConfigMap-server images) is image, pulled only if absent; and
+// the catalog operator resolves hosts (name → IP, see CatalogHost) from its /etc/hosts.
+func Manifests(moduleDir, image string, hosts map[string]string) ([]*unstructured.Unstructured, error) {
+	objs, err := readCRDs(filepath.Join(moduleDir, chartCRDs))
+	if err != nil {
+		return nil, err
+	}
+	data, err := os.ReadFile(filepath.Join(moduleDir, chartValues))
+	if err != nil {
+		return nil, fmt.Errorf("reading OLM's chart values: %w", err)
+	}
+	values := map[string]any{}
+	if err := yaml.Unmarshal(data, &values); err != nil {
+		return nil, fmt.Errorf("decoding OLM's chart values: %w", err)
+	}
+	merge(values, labValues(image))
+	for _, name := range templates {
+		data, err := os.ReadFile(filepath.Join(moduleDir, chartTemplates, name))
 		if err != nil {
-			return nil, fmt.Errorf("reading OLM's manifests: %w", err)
+			return nil, fmt.Errorf("reading OLM's chart: %w", err)
 		}
-		o, err := decodeYAML(data)
+		rendered, err := renderTemplate(name, string(data), values)
 		if err != nil {
-			return nil, fmt.Errorf("decoding %s: %w", f, err)
+			return nil, err
+		}
+		o, err := decodeYAML(rendered)
+		if err != nil {
+			return nil, fmt.Errorf("decoding the rendered %s: %w", name, err)
 		}
 		objs = append(objs, o...)
 	}
-	return forLab(objs, image)
-}
-
-// forLab adapts OLM's quickstart to a cluster without a registry:
-//   - the olm and catalog operators run image (their upstream image is pinned by a digest of quay.io), and the
-//     catalog operator uses it for its util, opm and ConfigMap-server images too, which its defaults would pull
-//     from quay.io;
-//   - the packageserver CSV and the OperatorHub CatalogSource go: the first serves the PackageManifest API (an
-//     aggregated API nothing here uses), the second pulls its catalog from quay.io.
-func forLab(objs []*unstructured.Unstructured, image string) ([]*unstructured.Unstructured, error) {
-	var out []*unstructured.Unstructured
-	found := map[string]bool{}
-	for _, o := range objs {
-		switch o.GetKind() {
-		case "ClusterServiceVersion", "CatalogSource":
-			continue
-		case "Deployment":
-			found[o.GetName()] = true
-			if err := setImages(o, image); err != nil {
-				return nil, err
-			}
-		}
-		out = append(out, o)
-	}
 	for _, d := range []string{"olm-operator", "catalog-operator"} {
-		if !found[d] {
-			return nil, fmt.Errorf("OLM's manifests have no Deployment %s", d)
+		if deployment(objs, d) == nil {
+			return nil, fmt.Errorf("OLM's chart renders no Deployment %s", d)
 		}
 	}
-	return out, nil
+	if err := setHostAliases(deployment(objs, "catalog-operator"), hosts); err != nil {
+		return nil, err
+	}
+	return objs, nil
 }
 
-// imageFlags are the catalog operator's flags that name images; each is set to the OLM image.
-var imageFlags = []string{"-configmapServerImage", "-util-image", "-opmImage"}
-
-// setImages points every container of Deployment d at image and, for the catalog operator, every image flag.
-func setImages(d *unstructured.Unstructured, image string) error {
-	containers, _, err := unstructured.NestedSlice(d.Object, "spec", "template", "spec", "containers")
-	if err != nil || len(containers) == 0 {
-		return fmt.Errorf("deployment %s: no containers: %v", d.GetName(), err)
+// setHostAliases adds an /etc/hosts entry to the pods of Deployment d for each host.
+func setHostAliases(d *unstructured.Unstructured, hosts map[string]string) error {
+	var aliases []any
+	for _, name := range slices.Sorted(maps.Keys(hosts)) {
+		aliases = append(aliases, map[string]any{"ip": hosts[name], "hostnames": []any{name}})
 	}
-	for i, c := range containers {
-		m, ok := c.(map[string]any)
-		if !ok {
-			return fmt.Errorf("deployment %s: container %d is not an object", d.GetName(), i)
+	if len(aliases) == 0 {
+		return nil
+	}
+	return unstructured.SetNestedSlice(d.Object, aliases, "spec", "template", "spec", "hostAliases")
+}
+
+// labValues are the chart values the lab sets.
+func labValues(image string) map[string]any {
+	img := map[string]any{"ref": image, "pullPolicy": "IfNotPresent"}
+	return map[string]any{
+		"namespace":          Namespace,
+		"catalog_namespace":  Namespace,
+		"operator_namespace": GlobalOperatorsNamespace,
+		"olm":                map[string]any{"image": img},
+		"catalog": map[string]any{
+			"image":        img,
+			"commandArgs":  "--configmapServerImage=" + image,
+			"opmImageArgs": "--opmImage=" + image,
+		},
+	}
+}
+
+// merge sets every value of src in dst, recursing into maps as Helm merges values files.
+func merge(dst, src map[string]any) {
+	for k, v := range src {
+		sub, ok := v.(map[string]any)
+		if d, isMap := dst[k].(map[string]any); ok && isMap {
+			merge(d, sub)
+			continue
 		}
-		m["image"] = image
-		m["imagePullPolicy"] = "IfNotPresent"
-		args, _, err := unstructured.NestedStringSlice(m, "args")
+		dst[k] = v
+	}
+}
+
+// renderTemplate renders one chart template as `helm template` does. The templates the lab installs use the
+// functions below, besides text/template's own.
+func renderTemplate(name, text string, values map[string]any) ([]byte, error) {
+	funcs := template.FuncMap{
+		"toYaml": func(v any) (string, error) {
+			b, err := yaml.Marshal(v)
+			return strings.TrimSuffix(string(b), "\n"), err
+		},
+		"indent":     indent,
+		"nindent":    func(n int, s string) string { return "\n" + indent(n, s) },
+		"trimSuffix": func(suffix, s string) string { return strings.TrimSuffix(s, suffix) },
+	}
+	t, err := template.New(name).Funcs(funcs).Option("missingkey=zero").Parse(text)
+	if err != nil {
+		return nil, fmt.Errorf("parsing OLM's chart template %s: %w", name, err)
+	}
+	var out bytes.Buffer
+	if err := t.Execute(&out, map[string]any{"Values": values}); err != nil {
+		return nil, fmt.Errorf("rendering OLM's chart template %s: %w", name, err)
+	}
+	// Helm prints a missing value as nothing.
+	return bytes.ReplaceAll(out.Bytes(), []byte("<no value>"), nil), nil
+}
+
+func indent(n int, s string) string {
+	pad := strings.Repeat(" ", n)
+	return pad + strings.ReplaceAll(s, "\n", "\n"+pad)
+}
+
+func readCRDs(dir string) ([]*unstructured.Unstructured, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("reading OLM's CRDs: %w", err)
+	}
+	var objs []*unstructured.Unstructured
+	for _, e := range entries {
+		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
 		if err != nil {
-			return fmt.Errorf("deployment %s: args: %w", d.GetName(), err)
+			return nil, err
 		}
-		command, _, _ := unstructured.NestedStringSlice(m, "command")
-		if slices.Contains(command, "/bin/catalog") {
-			args = setFlags(args, imageFlags, image)
+		o, err := decodeYAML(data)
+		if err != nil {
+			return nil, fmt.Errorf("decoding %s: %w", e.Name(), err)
 		}
-		if args != nil {
-			if err := unstructured.SetNestedStringSlice(m, args, "args"); err != nil {
-				return err
-			}
-		}
+		objs = append(objs, o...)
 	}
-	return unstructured.SetNestedSlice(d.Object, containers, "spec", "template", "spec", "containers")
+	return objs, nil
 }
 
-// setFlags sets each flag of names to value in args, in any of the forms the quickstart uses ("-f=v", "-f v")
-// and appends those missing.
-func setFlags(args, names []string, value string) []string {
-	out := slices.Clone(args)
-	for _, name := range names {
-		set := false
-		for i := 0; i < len(args); i++ { // only the given arguments, not those appended
-			a := strings.TrimSpace(out[i])
-			switch {
-			case strings.HasPrefix(a, name+"="):
-				out[i], set = name+"="+value, true
-			case a == name && i+1 < len(args):
-				out[i], out[i+1], set = name, value, true
-				i++
-			}
-		}
-		if !set {
-			out = append(out, name+"="+value)
+func deployment(objs []*unstructured.Unstructured, name string) *unstructured.Unstructured {
+	for _, o := range objs {
+		if o.GetKind() == "Deployment" && o.GetName() == name {
+			return o
 		}
 	}
-	return out
+	return nil
 }
 
 // decodeYAML splits a multi-document YAML stream into objects, skipping empty documents.

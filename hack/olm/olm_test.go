@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -54,114 +55,123 @@ replace example.com/pinned v1.0.0 => example.com/pinned v1.0.1
 	}
 }
 
-func TestSetFlags(t *testing.T) {
-	names := []string{"-configmapServerImage", "-util-image", "-opmImage"}
-	tests := []struct {
-		name string
-		args []string
-		want []string
-	}{
-		{
-			name: "the quickstart's forms: -f=v, -f v with stray spaces, and a missing flag",
-			args: []string{"-namespace", "olm", "-configmapServerImage=quay.io/x:latest", "-util-image", " quay.io/olm@sha256:1"},
-			want: []string{"-namespace", "olm", "-configmapServerImage=img", "-util-image", "img", "-opmImage=img"},
-		},
-		{
-			name: "no args",
-			want: []string{"-configmapServerImage=img", "-util-image=img", "-opmImage=img"},
-		},
-		{
-			name: "a flag as the last argument has no value to replace: appended",
-			args: []string{"-opmImage"},
-			want: []string{"-opmImage", "-configmapServerImage=img", "-util-image=img", "-opmImage=img"},
-		},
+func TestRenderTemplate(t *testing.T) {
+	values := map[string]any{
+		"namespace": "olm",
+		"res":       map[string]any{"requests": map[string]any{"cpu": "10m"}},
+		"ports":     []any{map[string]any{"port": 53}},
+		"enabled":   true,
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if diff := cmp.Diff(tt.want, setFlags(tt.args, names, "img")); diff != "" {
-				t.Errorf("args (-want +got):\n%s", diff)
-			}
-		})
-	}
-}
-
-// quickstart is the shape of OLM's deploy/upstream/quickstart: what forLab keeps, drops and rewrites.
-const quickstartSample = `
-apiVersion: v1
-kind: Namespace
-metadata: {name: olm}
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: olm-operator, namespace: olm}
-spec:
-  template:
-    spec:
-      containers:
-      - name: olm-operator
-        command: [/bin/olm]
-        args: [--namespace, $(OPERATOR_NAMESPACE)]
-        image: quay.io/operator-framework/olm@sha256:e74b
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: catalog-operator, namespace: olm}
-spec:
-  template:
-    spec:
-      containers:
-      - name: catalog-operator
-        command: [/bin/catalog]
-        args: [-namespace, olm, -configmapServerImage=quay.io/operator-framework/configmap-operator-registry:latest, -util-image, quay.io/operator-framework/olm@sha256:e74b]
-        image: quay.io/operator-framework/olm@sha256:e74b
-        imagePullPolicy: Always
----
-apiVersion: operators.coreos.com/v1alpha1
-kind: ClusterServiceVersion
-metadata: {name: packageserver, namespace: olm}
----
-apiVersion: operators.coreos.com/v1alpha1
-kind: CatalogSource
-metadata: {name: operatorhubio-catalog, namespace: olm}
-spec: {image: quay.io/operatorhubio/catalog:latest}
+	text := `metadata:
+  namespace: {{ .Values.namespace }}
+  missing: "{{ .Values.absent }}"
+resources:
+{{ toYaml .Values.res | indent 2 }}
+ports: {{ .Values.ports | toYaml | nindent 2 | trimSuffix "\n" }}
+{{- if eq .Values.enabled true }}
+on: yes
+{{- end }}
 `
-
-func TestForLab(t *testing.T) {
-	objs, err := decodeYAML([]byte(quickstartSample))
+	got, err := renderTemplate("t", text, values)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := forLab(objs, "ferrolb.local/olm:v1")
+	want := `metadata:
+  namespace: olm
+  missing: ""
+resources:
+  requests:
+    cpu: 10m
+ports: 
+  - port: 53
+on: yes
+`
+	if diff := cmp.Diff(want, string(got)); diff != "" {
+		t.Errorf("rendered (-want +got):\n%s", diff)
+	}
+	if _, err := renderTemplate("bad", "{{ include \"x\" . }}", values); err == nil || !strings.Contains(err.Error(), "bad") {
+		t.Errorf("a template with a function Helm has and the lab does not: error %v, want one naming the template", err)
+	}
+}
+
+func TestMerge(t *testing.T) {
+	dst := map[string]any{"a": map[string]any{"x": 1, "y": 2}, "b": 1}
+	merge(dst, map[string]any{"a": map[string]any{"y": 3, "z": 4}, "c": map[string]any{"k": "v"}})
+	want := map[string]any{"a": map[string]any{"x": 1, "y": 3, "z": 4}, "b": 1, "c": map[string]any{"k": "v"}}
+	if diff := cmp.Diff(want, dst); diff != "" {
+		t.Errorf("merged (-want +got):\n%s", diff)
+	}
+}
+
+// TestManifests renders the chart of the pinned OLM from the module cache (go mod download fetches it once).
+func TestManifests(t *testing.T) {
+	dir, err := ModuleDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs, err := Manifests(dir, "ferrolb.local/olm:v1", map[string]string{"c.olm.svc": "10.96.0.50"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var names []string
-	for _, o := range got {
-		names = append(names, o.GetKind()+"/"+o.GetName())
+	for _, o := range objs {
+		names = append(names, o.GetKind()+"/"+o.GetNamespace()+"/"+o.GetName())
 	}
-	if diff := cmp.Diff([]string{"Namespace/olm", "Deployment/olm-operator", "Deployment/catalog-operator"}, names); diff != "" {
+	want := []string{
+		"CustomResourceDefinition//catalogsources.operators.coreos.com",
+		"CustomResourceDefinition//clusterserviceversions.operators.coreos.com",
+		"CustomResourceDefinition//installplans.operators.coreos.com",
+		"CustomResourceDefinition//olmconfigs.operators.coreos.com",
+		"CustomResourceDefinition//operatorconditions.operators.coreos.com",
+		"CustomResourceDefinition//operatorgroups.operators.coreos.com",
+		"CustomResourceDefinition//operators.operators.coreos.com",
+		"CustomResourceDefinition//subscriptions.operators.coreos.com",
+		"Namespace//olm",
+		"Namespace//operators",
+		"NetworkPolicy/olm/default-deny-all-traffic",
+		"NetworkPolicy/olm/olm-operator",
+		"NetworkPolicy/olm/catalog-operator",
+		"NetworkPolicy/olm/packageserver",
+		"NetworkPolicy/operators/default-allow-all",
+		"ClusterRole//system:controller:operator-lifecycle-manager",
+		"ServiceAccount/olm/olm-operator-serviceaccount",
+		"ClusterRoleBinding//olm-operator-binding-olm",
+		"OLMConfig//cluster",
+		"Deployment/olm/olm-operator",
+		"Deployment/olm/catalog-operator",
+		"ClusterRole//aggregate-olm-edit",
+		"ClusterRole//aggregate-olm-view",
+		"OperatorGroup/operators/global-operators",
+		"OperatorGroup/olm/olm-operators",
+	}
+	if diff := cmp.Diff(want, names); diff != "" {
 		t.Errorf("objects (-want +got):\n%s", diff)
 	}
-	containers := func(o *unstructured.Unstructured) map[string]any {
-		c, _, _ := unstructured.NestedSlice(o.Object, "spec", "template", "spec", "containers")
-		return c[0].(map[string]any)
-	}
-	olmOperator, catalog := containers(got[1]), containers(got[2])
-	for _, c := range []map[string]any{olmOperator, catalog} {
-		if c["image"] != "ferrolb.local/olm:v1" || c["imagePullPolicy"] != "IfNotPresent" {
-			t.Errorf("container %s: image %v, pull policy %v", c["name"], c["image"], c["imagePullPolicy"])
+	for _, o := range objs {
+		if o.GetKind() != "Deployment" {
+			continue
 		}
-	}
-	if diff := cmp.Diff([]any{"--namespace", "$(OPERATOR_NAMESPACE)"}, olmOperator["args"]); diff != "" {
-		t.Errorf("olm-operator args (-want +got):\n%s", diff)
-	}
-	wantCatalog := []any{"-namespace", "olm", "-configmapServerImage=ferrolb.local/olm:v1", "-util-image", "ferrolb.local/olm:v1", "-opmImage=ferrolb.local/olm:v1"}
-	if diff := cmp.Diff(wantCatalog, catalog["args"]); diff != "" {
-		t.Errorf("catalog-operator args (-want +got):\n%s", diff)
-	}
-
-	if _, err := forLab(objs[:2], "img"); err == nil || !strings.Contains(err.Error(), "catalog-operator") {
-		t.Errorf("without the catalog operator: error %v, want one naming it", err)
+		containers, _, _ := unstructured.NestedSlice(o.Object, "spec", "template", "spec", "containers")
+		c := containers[0].(map[string]any)
+		if c["image"] != "ferrolb.local/olm:v1" || c["imagePullPolicy"] != "IfNotPresent" {
+			t.Errorf("%s: image %v pull policy %v", o.GetName(), c["image"], c["imagePullPolicy"])
+		}
+		if o.GetName() != "catalog-operator" {
+			continue
+		}
+		aliases, _, _ := unstructured.NestedSlice(o.Object, "spec", "template", "spec", "hostAliases")
+		if diff := cmp.Diff([]any{map[string]any{"ip": "10.96.0.50", "hostnames": []any{"c.olm.svc"}}}, aliases); diff != "" {
+			t.Errorf("catalog-operator hostAliases (-want +got):\n%s", diff)
+		}
+		args, _, _ := unstructured.NestedStringSlice(c, "args")
+		for _, want := range []string{"--configmapServerImage=ferrolb.local/olm:v1", "--opmImage=ferrolb.local/olm:v1", "--util-image"} {
+			if !slices.Contains(args, want) {
+				t.Errorf("catalog-operator args %q: want %q", args, want)
+			}
+		}
+		if i := slices.Index(args, "--util-image"); i < 0 || i+1 >= len(args) || args[i+1] != "ferrolb.local/olm:v1" {
+			t.Errorf("catalog-operator args %q: --util-image must be the lab's image", args)
+		}
 	}
 }
 

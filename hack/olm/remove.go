@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -17,10 +18,7 @@ import (
 // what it deployed), the subscription and the operator (Unsubscribe), OLM (Uninstall), and the bundle's CRDs,
 // which OLM leaves behind by design. It goes on after an error and returns every error.
 func Remove(ctx context.Context, c client.Client, olmObjects []*unstructured.Unstructured, s Subscription, crds []*unstructured.Unstructured) error {
-	var errs []error
-	for _, crd := range crds {
-		errs = append(errs, deleteInstances(ctx, c, crd))
-	}
+	errs := []error{deleteInstances(ctx, c, crds)}
 	errs = append(errs, Unsubscribe(ctx, c, s))
 	errs = append(errs, Uninstall(ctx, c, olmObjects, s.Namespace))
 	for _, crd := range crds {
@@ -29,25 +27,47 @@ func Remove(ctx context.Context, c client.Client, olmObjects []*unstructured.Uns
 	return errors.Join(errs...)
 }
 
-// deleteInstances deletes every object of the CRD's kind, in all namespaces, and waits until they are gone.
-func deleteInstances(ctx context.Context, c client.Client, crd *unstructured.Unstructured) error {
-	gvk, err := storageKind(crd)
-	if err != nil {
-		return err
-	}
-	list := &unstructured.UnstructuredList{}
-	list.SetGroupVersionKind(gvk.GroupVersion().WithKind(gvk.Kind + "List"))
-	if err := c.List(ctx, list); err != nil {
-		if meta.IsNoMatchError(err) {
-			return nil
+// deleteInstances deletes every object of the CRDs' kinds, in all namespaces, until none is left: the
+// operator's operands recreate their status objects until the operator has removed the operands, so objects
+// are deleted again until the kinds stay empty.
+func deleteInstances(ctx context.Context, c client.Client, crds []*unstructured.Unstructured) error {
+	var kinds []schema.GroupVersionKind
+	for _, crd := range crds {
+		gvk, err := storageKind(crd)
+		if err != nil {
+			return err
 		}
-		return fmt.Errorf("listing %s: %w", gvk.Kind, err)
+		kinds = append(kinds, gvk)
 	}
-	var errs []error
-	for i := range list.Items {
-		errs = append(errs, DeleteAndWait(ctx, c, &list.Items[i]))
+	// Errors (a webhook not answering for a moment) are retried until ctx ends; the last one is reported.
+	var last error
+	err := waitFor(ctx, "every object of the bundle's kinds to be deleted", func(ctx context.Context) (bool, error) {
+		left := 0
+		for _, gvk := range kinds {
+			list := &unstructured.UnstructuredList{}
+			list.SetGroupVersionKind(gvk.GroupVersion().WithKind(gvk.Kind + "List"))
+			if err := c.List(ctx, list); meta.IsNoMatchError(err) || apierrors.IsNotFound(err) {
+				continue
+			} else if err != nil {
+				last = fmt.Errorf("listing %s: %w", gvk.Kind, err)
+				return false, nil
+			}
+			for i := range list.Items {
+				left++
+				if list.Items[i].GetDeletionTimestamp() != nil {
+					continue
+				}
+				if err := c.Delete(ctx, &list.Items[i]); client.IgnoreNotFound(err) != nil {
+					last = fmt.Errorf("deleting %s %s: %w", gvk.Kind, client.ObjectKeyFromObject(&list.Items[i]), err)
+				}
+			}
+		}
+		return left == 0, nil
+	})
+	if err != nil && last != nil {
+		return fmt.Errorf("%w; last error: %w", err, last)
 	}
-	return errors.Join(errs...)
+	return err
 }
 
 // storageKind is the kind of a CRD's objects, at its storage version.

@@ -6,20 +6,17 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 func main() {
-	flag.Bool("R", false, "copy directories recursively (accepted; sources are files)")
-	verbose := flag.Bool("v", false, "print each copy")
-	flag.Parse()
-	args := flag.Args()
-	if len(args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: cp [-R] [-v] SOURCE... DEST")
+	verbose, args, err := parseArgs(os.Args[1:])
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "cp: %v\nusage: cp [-R] [-v] SOURCE... DEST\n", err)
 		os.Exit(2)
 	}
 	srcs, dst := args[:len(args)-1], args[len(args)-1]
@@ -38,10 +35,36 @@ func main() {
 			fmt.Fprintf(os.Stderr, "cp: %v\n", err)
 			os.Exit(1)
 		}
-		if *verbose {
+		if verbose {
 			fmt.Printf("'%s' -> '%s'\n", src, to)
 		}
 	}
+}
+
+// parseArgs reads cp's options as POSIX utilities take them, grouped or not ("-Rv", "-R -v"), up to "--" or
+// the first operand, and returns the operands (at least a source and a destination).
+func parseArgs(args []string) (verbose bool, operands []string, err error) {
+	i := 0
+	for ; i < len(args) && strings.HasPrefix(args[i], "-") && args[i] != "-"; i++ {
+		if args[i] == "--" {
+			i++
+			break
+		}
+		for _, o := range args[i][1:] {
+			switch o {
+			case 'R', 'r': // the sources are files: nothing to recurse into
+			case 'v':
+				verbose = true
+			default:
+				return false, nil, fmt.Errorf("unsupported option -%c", o)
+			}
+		}
+	}
+	operands = args[i:]
+	if len(operands) < 2 {
+		return false, nil, fmt.Errorf("a source and a destination are required")
+	}
+	return verbose, operands, nil
 }
 
 // copyFile copies src to dst with src's permission bits.

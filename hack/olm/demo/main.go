@@ -24,14 +24,17 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/go-logr/logr"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/ferrolb/ferrolb/api"
 	metallbv1beta1 "github.com/ferrolb/ferrolb/api/v1beta1"
@@ -62,6 +65,8 @@ func main() {
 	flag.StringVar(&o.image, "image", lab.ProjectImage, "the lab image the bundle's operator image is replaced with")
 	flag.BoolVar(&o.operatorOnly, "operator-only", false, "stop after the CSV succeeded and its upgrade (for a bundle other than ferrolb's)")
 	flag.Parse()
+	// The client's own logs are not the demo's output.
+	ctrllog.SetLogger(logr.Discard())
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, o)
 	stop()
@@ -99,6 +104,11 @@ func run(ctx context.Context, o options) error {
 	if o.down {
 		return remove(c, o)
 	}
+	if err := c.Get(ctx, client.ObjectKey{Name: olm.OperatorNamespace}, &corev1.Namespace{}); err == nil {
+		return fmt.Errorf("namespace %s exists: ferrolb is installed in the lab already; remove that install first", olm.OperatorNamespace)
+	} else if !apierrors.IsNotFound(err) {
+		return err
+	}
 	step("Loading the project's images into the lab")
 	if err := l.LoadImages(ctx); err != nil {
 		return err
@@ -113,10 +123,10 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	err = demo(ctx, l, c, a, o)
-	if o.keep && err == nil {
+	if o.keep {
 		fmt.Printf("\nLeft installed. KUBECONFIG=%s kubectl get csv,subscription,installplan -n %s\n", l.HostKubeconfig(), olm.OperatorNamespace)
 		fmt.Println("Remove it with: go run ./hack/olm/demo -down")
-		return nil
+		return err
 	}
 	step("Removing everything: the demo's objects, ferrolb, OLM, the bundle's CRDs")
 	rctx, cancel := context.WithTimeout(context.Background(), removeTimeout)
@@ -149,7 +159,7 @@ func ensureLab(ctx context.Context, cfg lab.Config) (*lab.Lab, error) {
 
 func demo(ctx context.Context, l *lab.Lab, c client.Client, a *olm.Artifacts, o options) error {
 	sub := a.Subscription()
-	step("Installing OLM %s: %d objects from its module's deploy/upstream/quickstart", olm.Version, len(a.Manifests))
+	step("Installing OLM %s: %d objects rendered from its module's Helm chart", olm.Version, len(a.Manifests))
 	if err := within(ctx, installTimeout, func(ctx context.Context) error { return olm.Install(ctx, c, a.Manifests) }); err != nil {
 		return err
 	}
@@ -293,7 +303,7 @@ func remove(c client.Client, o options) error {
 	if err != nil {
 		return err
 	}
-	objs, err := olm.Manifests(dir, olm.ToolsRepository+":"+olm.Version)
+	objs, err := olm.Manifests(dir, olm.ToolsRepository+":"+olm.Version, olm.Hosts)
 	if err != nil {
 		return err
 	}
