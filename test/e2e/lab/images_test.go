@@ -43,8 +43,8 @@ func TestPackImages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cf.Config.User != "65532" || !cmp.Equal(cf.Config.Entrypoint, []string{"/manager"}) || cf.OS != "linux" {
-		t.Errorf("config: user %q, entrypoint %q, os %q; want 65532, [/manager], linux", cf.Config.User, cf.Config.Entrypoint, cf.OS)
+	if cf.Config.User != nonRootUser || !cmp.Equal(cf.Config.Entrypoint, []string{"/manager"}) || cf.OS != "linux" {
+		t.Errorf("config: user %q, entrypoint %q, os %q; want %s, [/manager], linux", cf.Config.User, cf.Config.Entrypoint, cf.OS, nonRootUser)
 	}
 	layers, err := img.Layers()
 	if err != nil || len(layers) != 1 {
