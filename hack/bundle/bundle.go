@@ -46,6 +46,7 @@ type bundleFiles struct {
 type inputs struct {
 	csv             *operatorsv1alpha1.ClusterServiceVersion
 	crds            []*apiextensionsv1.CustomResourceDefinition
+	crdObjects      []*unstructured.Unstructured // the CRDs as kustomize built them, written as they are
 	deployments     []*appsv1.Deployment
 	services        []*corev1.Service
 	clusterRoles    map[string]*rbacv1.ClusterRole
@@ -100,8 +101,8 @@ func generateBundle(objs []*unstructured.Unstructured, o bundleOptions) (*bundle
 	if err := add("manifests/"+packageName+".clusterserviceversion.yaml", csv); err != nil {
 		return nil, err
 	}
-	for _, crd := range in.crds {
-		if err := add(fmt.Sprintf("manifests/%s_%s.yaml", crd.Spec.Group, crd.Spec.Names.Plural), crd); err != nil {
+	for i, crd := range in.crds {
+		if err := add(fmt.Sprintf("manifests/%s_%s.yaml", crd.Spec.Group, crd.Spec.Names.Plural), in.crdObjects[i].Object); err != nil {
 			return nil, err
 		}
 	}
@@ -127,7 +128,7 @@ func sortInputs(objs []*unstructured.Unstructured) (*inputs, error) {
 		case gvk.Kind == "CustomResourceDefinition":
 			crd := &apiextensionsv1.CustomResourceDefinition{}
 			err = convert(u, crd)
-			in.crds = append(in.crds, crd)
+			in.crds, in.crdObjects = append(in.crds, crd), append(in.crdObjects, u)
 		case gvk.Kind == "Deployment":
 			d := &appsv1.Deployment{}
 			err = convert(u, d)
@@ -175,7 +176,8 @@ func sortInputs(objs []*unstructured.Unstructured) (*inputs, error) {
 	return in, nil
 }
 
-// manifest is the YAML of obj without what the API server fills in (status, creationTimestamp: null).
+// manifest is the YAML of obj without the empty fields its Go type adds (status, creationTimestamp: null),
+// which OLM and the API server fill in.
 func manifest(obj any) ([]byte, error) {
 	m, ok := obj.(map[string]any)
 	if !ok {
@@ -185,24 +187,17 @@ func manifest(obj any) ([]byte, error) {
 		}
 	}
 	delete(m, "status")
-	dropNullTimestamps(m)
-	return yaml.Marshal(m)
-}
-
-func dropNullTimestamps(v any) {
-	switch v := v.(type) {
-	case map[string]any:
-		if ts, ok := v["creationTimestamp"]; ok && ts == nil {
-			delete(v, "creationTimestamp")
-		}
-		for _, x := range v {
-			dropNullTimestamps(x)
-		}
-	case []any:
-		for _, x := range v {
-			dropNullTimestamps(x)
+	unstructured.RemoveNestedField(m, "metadata", "creationTimestamp")
+	deployments, _, _ := unstructured.NestedSlice(m, "spec", "install", "spec", "deployments")
+	for _, d := range deployments {
+		unstructured.RemoveNestedField(d.(map[string]any), "spec", "template", "metadata", "creationTimestamp")
+	}
+	if deployments != nil {
+		if err := unstructured.SetNestedSlice(m, deployments, "spec", "install", "spec", "deployments"); err != nil {
+			return nil, err
 		}
 	}
+	return yaml.Marshal(m)
 }
 
 func convert(u *unstructured.Unstructured, into any) error {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 )
 
@@ -149,10 +150,23 @@ func packedLayout(t *testing.T, archive string) layout {
 		t.Fatal(err)
 	}
 	l := layout{User: cf.Config.User, Entrypoint: cf.Config.Entrypoint, WorkingDir: cf.Config.WorkingDir}
+	for _, h := range layerEntries(t, img) {
+		if h.Typeflag == tar.TypeReg {
+			l.Files = append(l.Files, h.Name)
+		}
+	}
+	slices.Sort(l.Files)
+	return l
+}
+
+// layerEntries lists the entries of every layer of the image, in order.
+func layerEntries(t *testing.T, img v1.Image) []*tar.Header {
+	t.Helper()
 	layers, err := img.Layers()
 	if err != nil {
 		t.Fatal(err)
 	}
+	var entries []*tar.Header
 	for _, layer := range layers {
 		rc, err := layer.Uncompressed()
 		if err != nil {
@@ -164,16 +178,14 @@ func packedLayout(t *testing.T, archive string) layout {
 			if errors.Is(err, io.EOF) {
 				break
 			} else if err != nil {
+				rc.Close()
 				t.Fatal(err)
 			}
-			if h.Typeflag == tar.TypeReg {
-				l.Files = append(l.Files, h.Name)
-			}
+			entries = append(entries, h)
 		}
 		rc.Close()
 	}
-	slices.Sort(l.Files)
-	return l
+	return entries
 }
 
 // TestProjectBinariesCoverCommands checks that every command of cmd/ is in the image.
