@@ -185,6 +185,10 @@ bundle: manifests ## Generate bundle/ and bundle.Dockerfile from config/manifest
 	$(GO) run ./hack/bundle bundle -img $(IMG) -version $(VERSION) -channels $(CHANNELS) \
 		-default-channel $(DEFAULT_CHANNEL) -o bundle -dockerfile bundle.Dockerfile
 
+.PHONY: bundle-validate
+bundle-validate: ## Validate bundle/ as `operator-sdk bundle validate` does, with the operatorframework suite (test/install).
+	$(GO) test -count=1 -run '^TestBundle' ./test/install/
+
 .PHONY: bundle-build
 bundle-build: ## Build the bundle image BUNDLE_IMG with a Docker engine.
 	docker build -f bundle.Dockerfile -t $(BUNDLE_IMG) .

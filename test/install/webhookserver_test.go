@@ -59,10 +59,10 @@ var _ = Describe("The webhook server of dist/install.yaml", func() {
 		for i := range args { // the kubelet expands $(VAR) from the container's environment
 			args[i] = strings.ReplaceAll(args[i], "$(METALLB_NAMESPACE)", ns)
 		}
-		port, probes := freePort(), freePort()
+		port, probes, metrics := freePort(), freePort(), freePort()
 		args = append(args, "--kubeconfig="+kubeconfig, fmt.Sprintf("--webhook-port=%d", port),
-			fmt.Sprintf("--health-probe-bind-address=127.0.0.1:%d", probes), "--metrics-bind-address=0",
-			"--cert-dir="+GinkgoT().TempDir())
+			fmt.Sprintf("--health-probe-bind-address=127.0.0.1:%d", probes),
+			fmt.Sprintf("--metrics-bind-address=127.0.0.1:%d", metrics), "--cert-dir="+GinkgoT().TempDir())
 		session, err := gexec.Start(exec.Command(binary, args...), GinkgoWriter, GinkgoWriter)
 		Expect(err).NotTo(HaveOccurred())
 		DeferCleanup(func() { session.Terminate().Wait() })
@@ -75,6 +75,13 @@ var _ = Describe("The webhook server of dist/install.yaml", func() {
 			return resp.StatusCode, nil
 		}).Should(Equal(http.StatusOK), "the webhook server becomes ready")
 		Consistently(session).ShouldNot(gexec.Exit())
+
+		By("serving metrics over HTTPS to authenticated and authorized scrapers only (its TokenReviews)")
+		insecure := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}} //nolint:gosec // a self-signed certificate
+		resp, err := insecure.Get(fmt.Sprintf("https://127.0.0.1:%d/metrics", metrics))
+		Expect(err).NotTo(HaveOccurred())
+		resp.Body.Close()
+		Expect(resp.StatusCode).To(Equal(http.StatusUnauthorized))
 
 		By("keeping its certificate in the Secret and its CA in the webhook configuration and the BGPPeer CRD")
 		secret := &corev1.Secret{}
@@ -93,18 +100,18 @@ var _ = Describe("The webhook server of dist/install.yaml", func() {
 		By("answering the API server's reviews under the Service's name, with its RBAC reading the configuration")
 		pool := &v1beta1.IPAddressPool{TypeMeta: metav1.TypeMeta{APIVersion: "metallb.io/v1beta1", Kind: "IPAddressPool"},
 			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "first"}, Spec: v1beta1.IPAddressPoolSpec{Addresses: []string{"192.0.2.0/28"}}}
-		resp := review(ctx, port, ca, webhook.PathIPAddressPool, "ipaddresspools", pool)
-		Expect(resp.Allowed).To(BeTrue(), "%+v", resp.Result)
+		verdict := review(ctx, port, ca, webhook.PathIPAddressPool, "ipaddresspools", pool)
+		Expect(verdict.Allowed).To(BeTrue(), "%+v", verdict.Result)
 
 		valid := &v1beta1.MetalLB{TypeMeta: metav1.TypeMeta{APIVersion: "metallb.io/v1beta1", Kind: "MetalLB"},
 			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "metallb"}}
-		resp = review(ctx, port, ca, webhook.PathMetalLB, "metallbs", valid)
-		Expect(resp.Allowed).To(BeTrue(), "%+v", resp.Result)
+		verdict = review(ctx, port, ca, webhook.PathMetalLB, "metallbs", valid)
+		Expect(verdict.Allowed).To(BeTrue(), "%+v", verdict.Result)
 		invalid := valid.DeepCopy()
 		invalid.Spec.LogLevel = "loud"
-		resp = review(ctx, port, ca, webhook.PathMetalLB, "metallbs", invalid)
-		Expect(resp.Allowed).To(BeFalse())
-		Expect(resp.Result.Message).To(ContainSubstring("spec.logLevel"))
+		verdict = review(ctx, port, ca, webhook.PathMetalLB, "metallbs", invalid)
+		Expect(verdict.Allowed).To(BeFalse())
+		Expect(verdict.Result.Message).To(ContainSubstring("spec.logLevel"))
 	})
 })
 
