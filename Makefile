@@ -3,8 +3,16 @@
 # Two commands matter to a newcomer: `make demo` (the whole product on the built-in lab) and `make test`
 # (every test). `make help` lists the rest.
 
-# Image that holds every ferrolb binary.
-IMG ?= ferrolb:dev
+# The release: its version (the OLM bundle's) and the image that holds every ferrolb binary. dist/install.yaml
+# and bundle/ are committed for the release image; `make verify` regenerates them with it.
+RELEASE_VERSION := 0.1.0
+RELEASE_IMG := quay.io/ferrolb/ferrolb:v$(RELEASE_VERSION)
+VERSION ?= $(RELEASE_VERSION)
+IMG ?= quay.io/ferrolb/ferrolb:v$(VERSION)
+# OLM channels of the bundle.
+CHANNELS ?= alpha
+DEFAULT_CHANNEL ?= alpha
+BUNDLE_IMG ?= quay.io/ferrolb/ferrolb-bundle:v$(VERSION)
 
 # Go: never download a toolchain (none can be downloaded here), build static binaries.
 export GOTOOLCHAIN := local
@@ -46,11 +54,14 @@ vet: ## Run go vet against the code, including the end-to-end suite (build tag e
 
 # fmt runs first: gofmt rewrites doc comments (e.g. two apostrophes become a typographic quote), and the
 # markers in them must be generated from the formatted source.
+# The install manifest and the bundle are regenerated for the release image, whatever IMG and VERSION say.
 .PHONY: verify
-verify: fmt manifests generate ## Regenerate everything and fail if the tree differs from what is committed.
-	@if ! git diff --quiet --exit-code -- . || [ -n "$$(git ls-files --others --exclude-standard -- api config)" ]; then \
-		echo "ERROR: generated or formatted files are stale. Run 'make manifests generate fmt' and commit:"; \
-		git --no-pager diff --stat -- .; git ls-files --others --exclude-standard -- api config; exit 1; \
+verify: IMG = $(RELEASE_IMG)
+verify: VERSION = $(RELEASE_VERSION)
+verify: fmt manifests generate install-manifest bundle ## Regenerate everything and fail if the tree differs from what is committed.
+	@if ! git diff --quiet --exit-code -- . || [ -n "$$(git ls-files --others --exclude-standard -- api config bundle dist bundle.Dockerfile)" ]; then \
+		echo "ERROR: generated or formatted files are stale. Run 'make manifests generate fmt install-manifest bundle' and commit:"; \
+		git --no-pager diff --stat -- .; git ls-files --others --exclude-standard -- api config bundle dist bundle.Dockerfile; exit 1; \
 	fi
 	@echo "verify: generated code, manifests and formatting are up to date"
 
@@ -154,6 +165,33 @@ install: manifests ## Install the CRDs into the cluster of the current kubeconfi
 .PHONY: uninstall
 uninstall: manifests ## Remove the CRDs from the cluster of the current kubeconfig.
 	$(KUBECTL) delete --ignore-not-found -f config/crd/bases
+
+.PHONY: install-manifest
+install-manifest: manifests ## Write dist/install.yaml (config/default with IMG): CRDs, operator, webhook server (docs/install.md).
+	$(GO) run ./hack/bundle install -img $(IMG) -o dist/install.yaml
+
+.PHONY: deploy
+deploy: manifests ## Install ferrolb (config/default with IMG) into the cluster of the current kubeconfig.
+	$(GO) run ./hack/bundle install -img $(IMG) -o - | $(KUBECTL) apply --server-side -f -
+
+.PHONY: undeploy
+undeploy: ## Remove what deploy installed, CRDs and configuration included.
+	$(GO) run ./hack/bundle install -img $(IMG) -o - | $(KUBECTL) delete --ignore-not-found -f -
+
+##@ OLM
+
+.PHONY: bundle
+bundle: manifests ## Generate bundle/ and bundle.Dockerfile from config/manifests for IMG and VERSION (hack/bundle).
+	$(GO) run ./hack/bundle bundle -img $(IMG) -version $(VERSION) -channels $(CHANNELS) \
+		-default-channel $(DEFAULT_CHANNEL) -o bundle -dockerfile bundle.Dockerfile
+
+.PHONY: bundle-validate
+bundle-validate: ## Validate bundle/ as `operator-sdk bundle validate` does, with the operatorframework suite (test/install).
+	$(GO) test -count=1 -run '^TestBundle' ./test/install/
+
+.PHONY: bundle-build
+bundle-build: ## Build the bundle image BUNDLE_IMG with a Docker engine.
+	docker build -f bundle.Dockerfile -t $(BUNDLE_IMG) .
 
 ##@ Tools
 
