@@ -75,7 +75,7 @@ func TestCRDsMatchConfig(t *testing.T) {
 // TestCopiesMatchConfig checks the chart's copies of generated files of config/.
 func TestCopiesMatchConfig(t *testing.T) {
 	for copied, original := range map[string]string{
-		"files/role.yaml":             "config/rbac/role.yaml",
+		"files/role.yaml":              "config/rbac/role.yaml",
 		"files/webhook-manifests.yaml": "config/webhook/manifests.yaml",
 	} {
 		want, err := os.ReadFile(filepath.Join(repoRoot(), original))
@@ -99,7 +99,7 @@ func TestCopiesMatchConfig(t *testing.T) {
 }
 
 // convert turns an unstructured object into a typed one.
-func convert(t testing.TB, obj map[string]any, into any) {
+func convert(t tb, obj map[string]any, into any) {
 	t.Helper()
 	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(obj, into); err != nil {
 		t.Fatalf("converting %v: %v", obj["kind"], err)
@@ -107,7 +107,7 @@ func convert(t testing.TB, obj map[string]any, into any) {
 }
 
 // roleYAML reads config/rbac/role.yaml's rules: the ClusterRole's, and the Roles' by namespace.
-func roleYAML(t testing.TB) (cluster []rbacv1.PolicyRule, namespaced map[string][]rbacv1.PolicyRule) {
+func roleYAML(t tb) (cluster []rbacv1.PolicyRule, namespaced map[string][]rbacv1.PolicyRule) {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(repoRoot(), "config", "rbac", "role.yaml"))
 	if err != nil {

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"sort"
 	"strings"
 	"testing"
 
@@ -18,7 +17,6 @@ import (
 	"helm.sh/helm/v3/pkg/release"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
-	"sigs.k8s.io/yaml"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files, the chart's CRDs and its copies of config/ files")
@@ -27,6 +25,13 @@ const (
 	releaseName = "ferrolb"
 	namespace   = "metallb-system"
 )
+
+// tb is what the helpers need of a test: testing.TB, or Ginkgo's GinkgoT().
+type tb interface {
+	Helper()
+	Fatalf(format string, args ...any)
+	Fatal(args ...any)
+}
 
 // repoRoot is the root of the ferrolb source tree.
 func repoRoot() string {
@@ -39,7 +44,7 @@ func chartDir() string { return filepath.Join(repoRoot(), "charts", "ferrolb") }
 // render installs the chart client-only into namespace ns, as `helm install --dry-run` does, with the values of
 // the file valuesFile (none if empty), and returns the release: its Manifest holds the rendered templates in
 // Helm's install order, its Info.Notes the NOTES.txt.
-func render(t testing.TB, ns, valuesFile string) (*release.Release, error) {
+func render(t tb, ns, valuesFile string) (*release.Release, error) {
 	t.Helper()
 	chrt, err := loader.Load(chartDir())
 	if err != nil {
@@ -61,7 +66,7 @@ func render(t testing.TB, ns, valuesFile string) (*release.Release, error) {
 }
 
 // objects splits a manifest into its objects, in order.
-func objects(t testing.TB, manifest string) []*unstructured.Unstructured {
+func objects(t tb, manifest string) []*unstructured.Unstructured {
 	t.Helper()
 	var objs []*unstructured.Unstructured
 	d := utilyaml.NewYAMLOrJSONDecoder(strings.NewReader(manifest), 4096)
@@ -80,7 +85,7 @@ func objects(t testing.TB, manifest string) []*unstructured.Unstructured {
 }
 
 // find returns the rendered object of the kind, namespace and name.
-func find(t testing.TB, objs []*unstructured.Unstructured, kind, ns, name string) *unstructured.Unstructured {
+func find(t tb, objs []*unstructured.Unstructured, kind, ns, name string) *unstructured.Unstructured {
 	t.Helper()
 	for _, o := range objs {
 		if o.GetKind() == kind && o.GetNamespace() == ns && o.GetName() == name {
@@ -246,15 +251,3 @@ func TestRefused(t *testing.T) {
 		})
 	}
 }
-
-// sortedKinds lists the kinds of objs, for messages.
-func sortedKinds(objs []*unstructured.Unstructured) []string {
-	var kinds []string
-	for _, o := range objs {
-		kinds = append(kinds, o.GetKind()+" "+o.GetName())
-	}
-	sort.Strings(kinds)
-	return kinds
-}
-
-var _ = yaml.Marshal
