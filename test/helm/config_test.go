@@ -132,11 +132,7 @@ func roleYAML(t tb) (cluster []rbacv1.PolicyRule, namespaced map[string][]rbacv1
 // TestOperatorRBAC checks that the operator's ClusterRole and Roles hold exactly the rules of
 // config/rbac/role.yaml, and that its bindings name its ServiceAccount.
 func TestOperatorRBAC(t *testing.T) {
-	rel, err := render(t, namespace, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	objs := objects(t, rel.Manifest)
+	objs := renderDefaults(t)
 	wantCluster, wantNamespaced := roleYAML(t)
 
 	var cluster rbacv1.ClusterRole
@@ -180,11 +176,7 @@ func checkBinding(t *testing.T, ref rbacv1.RoleRef, subjects []rbacv1.Subject, k
 // TestWebhookServerRBACWithinRoleYAML checks that the webhook server is granted nothing the markers do not ask
 // for: every rule of its ClusterRole and Role is in role.yaml, the union of every binary's markers.
 func TestWebhookServerRBACWithinRoleYAML(t *testing.T) {
-	rel, err := render(t, namespace, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	objs := objects(t, rel.Manifest)
+	objs := renderDefaults(t)
 	wantCluster, wantNamespaced := roleYAML(t)
 	var cluster rbacv1.ClusterRole
 	convert(t, find(t, objs, "ClusterRole", "", "ferrolb-webhook-server").Object, &cluster)
@@ -253,11 +245,7 @@ func TestWebhookConfiguration(t *testing.T) {
 	convert(t, objects(t, string(b))[0].Object, &generated)
 	for _, policy := range []admissionregistrationv1.FailurePolicyType{admissionregistrationv1.Fail, admissionregistrationv1.Ignore} {
 		t.Run(string(policy), func(t *testing.T) {
-			values := filepath.Join(t.TempDir(), "values.yaml")
-			if err := os.WriteFile(values, []byte("webhook: {failurePolicy: "+policy+"}"), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			rel, err := render(t, namespace, values)
+			rel, err := renderYAML(t, namespace, "webhook: {failurePolicy: "+string(policy)+"}")
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -15,11 +15,7 @@ import (
 // TestInstallContract checks the chart's defaults against the install contract every install method shares
 // (the kustomize install, the OLM bundle): names, labels, commands, arguments, image, ports.
 func TestInstallContract(t *testing.T) {
-	rel, err := render(t, namespace, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	objs := objects(t, rel.Manifest)
+	objs := renderDefaults(t)
 	const image = "quay.io/ferrolb/ferrolb:v0.1.0"
 
 	var operator appsv1.Deployment

@@ -25,10 +25,6 @@ func TestMatchesInstallManifest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rel, err := render(t, namespace, "")
-	if err != nil {
-		t.Fatal(err)
-	}
 	key := func(o *unstructured.Unstructured) string {
 		return o.GetKind() + " " + o.GetNamespace() + "/" + o.GetName()
 	}
@@ -38,7 +34,7 @@ func TestMatchesInstallManifest(t *testing.T) {
 			want[key(o)] = comparable(o)
 		}
 	}
-	for _, o := range objects(t, rel.Manifest) {
+	for _, o := range renderDefaults(t) {
 		got[key(o)] = comparable(o)
 	}
 	if diff := cmp.Diff(keys(want), keys(got)); diff != "" {

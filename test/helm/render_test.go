@@ -65,6 +65,26 @@ func render(t tb, ns, valuesFile string) (*release.Release, error) {
 	return install.Run(chrt, values)
 }
 
+// renderYAML renders the chart into namespace ns with the values of the YAML text values.
+func renderYAML(t *testing.T, ns, values string) (*release.Release, error) {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), "values.yaml")
+	if err := os.WriteFile(file, []byte(values), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return render(t, ns, file)
+}
+
+// renderDefaults renders the chart with its default values and returns its objects.
+func renderDefaults(t tb) []*unstructured.Unstructured {
+	t.Helper()
+	rel, err := render(t, namespace, "")
+	if err != nil {
+		t.Fatalf("rendering the defaults: %v", err)
+	}
+	return objects(t, rel.Manifest)
+}
+
 // objects splits a manifest into its objects, in order.
 func objects(t tb, manifest string) []*unstructured.Unstructured {
 	t.Helper()
@@ -231,15 +251,11 @@ func TestRefused(t *testing.T) {
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			file := filepath.Join(t.TempDir(), "values.yaml")
-			if err := os.WriteFile(file, []byte(tt.values), 0o644); err != nil {
-				t.Fatal(err)
-			}
 			ns := tt.namespace
 			if ns == "" {
 				ns = namespace
 			}
-			_, err := render(t, ns, file)
+			_, err := renderYAML(t, ns, tt.values)
 			if err == nil {
 				t.Fatalf("rendered, want an error naming %q", tt.want)
 			}

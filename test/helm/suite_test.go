@@ -2,7 +2,6 @@ package helm
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -16,7 +15,7 @@ import (
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
-	"github.com/ferrolb/ferrolb/hack/assets"
+	"github.com/ferrolb/ferrolb/test/testenv"
 )
 
 // The suite applies the rendered chart to a real kube-apiserver and etcd (envtest) with the chart's own CRDs
@@ -31,18 +30,12 @@ func TestAPIServer(t *testing.T) {
 
 var _ = BeforeSuite(func(ctx context.Context) {
 	logf.SetLogger(zap.New(zap.WriteTo(GinkgoWriter), zap.UseDevMode(true)))
-	dir := os.Getenv("KUBEBUILDER_ASSETS")
-	if dir == "" {
-		var err error
-		b := &assets.Builder{Log: GinkgoWriter}
-		dir, err = b.Ensure(assets.EnvtestBinaries...)
-		Expect(err).NotTo(HaveOccurred())
-	}
-	env := &envtest.Environment{
-		CRDDirectoryPaths:     []string{filepath.Join(chartDir(), "crds")},
-		ErrorIfCRDPathMissing: true,
-		BinaryAssetsDirectory: dir,
-	}
+	env, err := testenv.New()
+	Expect(err).NotTo(HaveOccurred())
+	// The chart's CRDs, as they are: without testenv's scheme, envtest leaves BGPPeer's conversion webhook
+	// pointing at metallb-system/metallb-webhook-service (the dry-runs only use the storage version v1beta2).
+	env.CRDDirectoryPaths = []string{filepath.Join(chartDir(), "crds")}
+	env.CRDInstallOptions = envtest.CRDInstallOptions{}
 	cfg, err := env.Start()
 	Expect(err).NotTo(HaveOccurred())
 	DeferCleanup(env.Stop)
