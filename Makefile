@@ -44,13 +44,15 @@ generate: controller-gen ## Generate DeepCopy methods from the API markers.
 	$(CONTROLLER_GEN) object:headerFile="hack/boilerplate.go.txt" paths="./api/..."
 
 .PHONY: fmt
-fmt: ## Run go fmt against the code.
+fmt: ## Run go fmt against the code (and the Helm chart's test module, test/helm).
 	$(GO) fmt ./...
+	cd test/helm && $(GO) fmt ./...
 
 .PHONY: vet
 vet: ## Run go vet against the code, including the end-to-end suite (build tag e2e).
 	$(GO) vet ./...
 	$(GO) vet -tags e2e ./test/e2e/...
+	cd test/helm && $(GO) vet ./...
 
 # fmt runs first: gofmt rewrites doc comments (e.g. two apostrophes become a typographic quote), and the
 # markers in them must be generated from the formatted source.
@@ -58,10 +60,10 @@ vet: ## Run go vet against the code, including the end-to-end suite (build tag e
 .PHONY: verify
 verify: IMG = $(RELEASE_IMG)
 verify: VERSION = $(RELEASE_VERSION)
-verify: fmt manifests generate install-manifest bundle ## Regenerate everything and fail if the tree differs from what is committed.
-	@if ! git diff --quiet --exit-code -- . || [ -n "$$(git ls-files --others --exclude-standard -- api config bundle dist bundle.Dockerfile)" ]; then \
+verify: fmt manifests generate install-manifest bundle helm-chart ## Regenerate everything and fail if the tree differs from what is committed.
+	@if ! git diff --quiet --exit-code -- . || [ -n "$$(git ls-files --others --exclude-standard -- api config bundle dist bundle.Dockerfile charts)" ]; then \
 		echo "ERROR: generated or formatted files are stale. Run 'make manifests generate fmt install-manifest bundle' and commit:"; \
-		git --no-pager diff --stat -- .; git ls-files --others --exclude-standard -- api config bundle dist bundle.Dockerfile; exit 1; \
+		git --no-pager diff --stat -- .; git ls-files --others --exclude-standard -- api config bundle dist bundle.Dockerfile charts; exit 1; \
 	fi
 	@echo "verify: generated code, manifests and formatting are up to date"
 
@@ -74,6 +76,7 @@ k8s-assets: ## Build (once, cached) etcd, kube-apiserver and kubectl for envtest
 .PHONY: test
 test: manifests generate fmt vet k8s-assets ## Run every test: unit, envtest (real kube-apiserver + etcd), e2e (root; SKIP_E2E=1 skips).
 	KUBEBUILDER_ASSETS="$$($(GO) run ./hack/k8sassets)" $(GO) test -json -count=1 ./... | $(GO) run ./hack/testsummary
+	$(MAKE) --no-print-directory test-helm
 	$(MAKE) --no-print-directory fuzz
 	@if [ "$(SKIP_E2E)" = 1 ]; then \
 		echo "e2e: SKIPPED because SKIP_E2E=1: the end-to-end suite did not run"; \
@@ -92,6 +95,15 @@ FUZZTIME ?= 30s
 FUZZ_TARGETS = internal/config:FuzzParsePoolAddresses internal/config:FuzzParseCommunities \
 	internal/allocator:FuzzRangeToPrefixes internal/webhook:FuzzValidate internal/webhook:FuzzAdmissionReview \
 	speaker/layer2:FuzzARPHandle speaker/layer2:FuzzNDPHandle internal/migrate:FuzzDecode internal/migrate:FuzzReadInput
+
+# The Helm chart's tests are a Go module of their own (test/helm): Helm's dependencies stay out of ferrolb's.
+.PHONY: test-helm
+test-helm: k8s-assets ## Render the Helm chart (golden files, install contract) and dry-run it against a real API server.
+	assets="$$($(GO) run ./hack/k8sassets)"; cd test/helm && KUBEBUILDER_ASSETS="$$assets" $(GO) test -count=1 ./...
+
+.PHONY: helm-chart
+helm-chart: manifests ## Copy config/'s CRDs, RBAC and webhooks into charts/ferrolb and re-render its golden files.
+	cd test/helm && $(GO) test -count=1 -run 'TestCRDsMatchConfig|TestCopiesMatchConfig|TestGolden' ./... -update
 
 .PHONY: fuzz
 fuzz: ## Run every fuzz target for FUZZTIME (default 30s) each.
