@@ -395,7 +395,8 @@ func (r *MetalLBReconciler) labelled(ctx context.Context, m *metallbv1beta1.Meta
 			return nil, err
 		}
 		for _, o := range items {
-			if o.GetNamespace() != "" && o.GetNamespace() != r.Settings.Namespace {
+			// Another operator's objects (MetalLB resources are all named metallb) are not this one's.
+			if ns := o.GetNamespace(); ns != r.Settings.Namespace && (ns != "" || o.GetLabels()[render.LabelNamespace] != r.Settings.Namespace) {
 				continue
 			}
 			o.GetObjectKind().SetGroupVersionKind(gvk)
