@@ -105,7 +105,9 @@ func migrationSettings(m *metallbv1beta1.MetalLB) (name string, mode metallbv1be
 // migrationOutcome is what the migration found and did, for the status. Nil means there is no legacy
 // ConfigMap: nothing to report.
 type migrationOutcome struct {
-	mode metallbv1beta1.ConfigMigrationMode
+	// unknown is set when what exists could not be read: the status is left as it was until a retry.
+	unknown bool
+	mode    metallbv1beta1.ConfigMigrationMode
 	// configMap is the legacy ConfigMap's name, source its namespace/name, resourceVersion its version.
 	configMap, source, resourceVersion string
 	// invalid is the conversion's error; empty is true when the configuration defines nothing.
@@ -122,7 +124,7 @@ type migrationOutcome struct {
 
 // problem is a resource the migration could not bring to the converted spec, and why.
 type problem struct {
-	// ref is Kind/name.
+	// ref is Kind/name; detail completes the sentence: "exists with another spec".
 	ref    string
 	detail string
 }
@@ -138,11 +140,14 @@ func (r *MetalLBReconciler) migrate(ctx context.Context, m *metallbv1beta1.Metal
 	switch getErr := r.Get(ctx, key, cm); {
 	case apierrors.IsNotFound(getErr):
 	case getErr != nil:
-		return nil, fmt.Errorf("reading the legacy ConfigMap %s: %w", key, getErr)
+		return &migrationOutcome{unknown: true}, fmt.Errorf("reading the legacy ConfigMap %s: %w", key, getErr)
 	case mode == metallbv1beta1.MigrationDisabled:
 		out = &migrationOutcome{mode: mode, configMap: name, source: key.String(), resourceVersion: cm.ResourceVersion}
 	default:
 		out, err = r.convertLegacy(ctx, m, cm, mode)
+	}
+	if out != nil && out.unknown {
+		return out, err
 	}
 	keep := ""
 	if out != nil {
@@ -173,20 +178,20 @@ func (r *MetalLBReconciler) convertLegacy(ctx context.Context, m *metallbv1beta1
 		ref := gvk.Kind + "/" + obj.GetName()
 		live, err := r.configObject(ctx, r.Client, gvk, obj)
 		if err != nil {
-			return out, err
+			return &migrationOutcome{unknown: true}, err
 		}
 		action, err := r.decide(ctx, schemas, obj, live)
 		if err != nil {
-			return out, err
+			return &migrationOutcome{unknown: true}, err
 		}
 		if action == migrate.ActionCreate && mode == metallbv1beta1.MigrationApply {
 			action, live, err = r.createConverted(ctx, schemas, obj.(client.Object))
 			switch {
 			case err != nil && refused(err):
-				out.rejected = append(out.rejected, problem{ref: ref, detail: err.Error()})
+				out.rejected = append(out.rejected, problem{ref: ref, detail: "was refused: " + err.Error()})
 				continue
 			case err != nil:
-				out.failed = append(out.failed, problem{ref: ref, detail: err.Error()})
+				out.failed = append(out.failed, problem{ref: ref, detail: "could not be created (retrying): " + err.Error()})
 				errs = append(errs, fmt.Errorf("creating %s from ConfigMap %s: %w", ref, out.source, err))
 				continue
 			}
@@ -201,7 +206,7 @@ func (r *MetalLBReconciler) convertLegacy(ctx context.Context, m *metallbv1beta1
 	if mode == metallbv1beta1.MigrationDryRun {
 		p, err := r.writeGenerated(ctx, m, cm.Name+GeneratedConfigMapSuffix, out.source, conv.YAML)
 		if err != nil {
-			errs = append(errs, err)
+			return &migrationOutcome{unknown: true}, err
 		} else if p != nil {
 			out.conflicts = append(out.conflicts, *p)
 		} else {

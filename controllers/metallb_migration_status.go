@@ -32,6 +32,9 @@ const maxConflictsListed = 256
 // setMigrationStatus sets the Migrated and MigrationFailed conditions and status.migration from the
 // migration's outcome, or removes them when there is no legacy ConfigMap (out is nil).
 func setMigrationStatus(st *metallbv1beta1.MetalLBStatus, generation int64, out *migrationOutcome) {
+	if out != nil && out.unknown {
+		return
+	}
 	if out == nil {
 		meta.RemoveStatusCondition(&st.Conditions, metallbv1beta1.ConditionMigrated)
 		meta.RemoveStatusCondition(&st.Conditions, metallbv1beta1.ConditionMigrationFailed)
@@ -97,20 +100,17 @@ func setMigrationStatus(st *metallbv1beta1.MetalLBStatus, generation int64, out 
 	}
 
 	reason, msgs := "", []string{}
-	add := func(r string, problems []problem, detail func(problem) string) {
-		if len(problems) == 0 {
-			return
+	for _, kind := range []struct {
+		reason   string
+		problems []problem
+	}{{ReasonConflict, out.conflicts}, {ReasonRejected, out.rejected}, {ReasonCreateFailed, out.failed}} {
+		if len(kind.problems) > 0 && reason == "" {
+			reason = kind.reason
 		}
-		if reason == "" {
-			reason = r
-		}
-		for _, p := range problems {
-			msgs = append(msgs, detail(p))
+		for _, p := range kind.problems {
+			msgs = append(msgs, p.ref+" "+p.detail)
 		}
 	}
-	add(ReasonConflict, out.conflicts, func(p problem) string { return p.ref + " " + p.detail })
-	add(ReasonRejected, out.rejected, func(p problem) string { return p.ref + " was refused: " + p.detail })
-	add(ReasonCreateFailed, out.failed, func(p problem) string { return p.ref + " could not be created (retrying): " + p.detail })
 	if reason == "" {
 		set(failed, false, ReasonAsExpected, cm+" converts without problems")
 		return

@@ -43,6 +43,12 @@ func TestSetMigrationStatus(t *testing.T) {
 	}{
 		{name: "no legacy ConfigMap"},
 		{
+			name:     "what exists could not be read: left as it was",
+			out:      &migrationOutcome{unknown: true},
+			migrated: &cond{metav1.ConditionUnknown, "Before", nil}, failed: &cond{metav1.ConditionUnknown, "Before", nil},
+			summary: &metallbv1beta1.MigrationStatus{ConfigMap: "old"},
+		},
+		{
 			name:     "disabled",
 			out:      with(base(metallbv1beta1.MigrationDisabled), func(*migrationOutcome) {}),
 			migrated: &cond{metav1.ConditionFalse, ReasonMigrationDisabled, []string{"ConfigMap metallb-system/config is not converted"}},
@@ -75,9 +81,9 @@ func TestSetMigrationStatus(t *testing.T) {
 			name: "conflicts and refusals, conflicts first",
 			out: with(base(apply), func(o *migrationOutcome) {
 				o.resources, o.upToDate = 4, 1
-				o.rejected = []problem{{"IPAddressPool/b", "overlaps pool c"}}
+				o.rejected = []problem{{"IPAddressPool/b", "was refused: overlaps pool c"}}
 				o.conflicts = []problem{{"BGPPeer/peer1", "exists with another spec (not created by the migration)"}}
-				o.failed = []problem{{"Community/communities", "webhook unreachable"}}
+				o.failed = []problem{{"Community/communities", "could not be created (retrying): webhook unreachable"}}
 			}),
 			migrated: &cond{metav1.ConditionFalse, ReasonIncomplete, []string{"1 of the 4"}},
 			failed: &cond{metav1.ConditionTrue, ReasonConflict, []string{
@@ -91,7 +97,7 @@ func TestSetMigrationStatus(t *testing.T) {
 			name: "refused only",
 			out: with(base(apply), func(o *migrationOutcome) {
 				o.resources, o.upToDate = 2, 1
-				o.rejected = []problem{{"IPAddressPool/b", "overlaps"}}
+				o.rejected = []problem{{"IPAddressPool/b", "was refused: overlaps"}}
 			}),
 			migrated: &cond{metav1.ConditionFalse, ReasonIncomplete, nil},
 			failed:   &cond{metav1.ConditionTrue, ReasonRejected, []string{"IPAddressPool/b was refused: overlaps"}},
@@ -122,7 +128,8 @@ func TestSetMigrationStatus(t *testing.T) {
 			// A status with conditions from an earlier outcome: they go when there is no ConfigMap.
 			st := &metallbv1beta1.MetalLBStatus{Migration: &metallbv1beta1.MigrationStatus{ConfigMap: "old"}}
 			for _, c := range []string{metallbv1beta1.ConditionAvailable, metallbv1beta1.ConditionMigrated, metallbv1beta1.ConditionMigrationFailed} {
-				meta.SetStatusCondition(&st.Conditions, metav1.Condition{Type: c, Status: metav1.ConditionUnknown, Reason: "Before"})
+				meta.SetStatusCondition(&st.Conditions, metav1.Condition{Type: c, Status: metav1.ConditionUnknown, Reason: "Before",
+					ObservedGeneration: 3})
 			}
 			setMigrationStatus(st, 3, tt.out)
 			checkCondition(t, st, metallbv1beta1.ConditionMigrated, tt.migrated)

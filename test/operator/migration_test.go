@@ -19,6 +19,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -196,12 +197,18 @@ var _ = Describe("The migration of a legacy ConfigMap", Ordered, func() {
 		want, err := migrate.ConvertConfigMap(liveLegacy(ctx, bgpKey))
 		Expect(err).NotTo(HaveOccurred())
 		Expect(resources).To(Equal(string(want.YAML)))
+		// A resync of the dry run writes nothing either.
+		settle()
+		n, r := writes.count(), reconciles()
+		poke(ctx)
+		Eventually(reconciles).Should(BeNumerically(">", r))
+		Consistently(func() []string { return writes.since(n) }).Should(BeEmpty())
 
 		// Applied by hand, as a user would after reading it: what Apply creates is what was shown.
 		applyStream(ctx, resources)
 		Eventually(func() *metallbv1beta1.MigrationStatus { return getMetalLB(ctx, metallbKey).Status.Migration }).
 			Should(HaveField("UpToDate", BeEquivalentTo(4)))
-		n := writes.count()
+		n = writes.count()
 		setMigration(ctx, &metallbv1beta1.ConfigMigration{ConfigMapName: bgpSeed.Name})
 		eventuallyCondition(ctx, migrated, condTrue, controllers.ReasonResourcesUpToDate)
 		Eventually(gone(ctx, generated)).Should(BeTrue(), "the dry run's ConfigMap goes with the dry run")
@@ -312,6 +319,28 @@ var _ = Describe("The migration of a legacy ConfigMap", Ordered, func() {
 			Should(haveCondition(condTrue, controllers.ReasonResourcesUpToDate))
 		eventuallyCondition(ctx, migrationFailed, condFalse, "AsExpected")
 		expectLegacyUnchanged(ctx, legacy)
+	})
+})
+
+var _ = Describe("spec.configMigration", func() {
+	dryRunCreate := func(ctx context.Context, c *metallbv1beta1.ConfigMigration) (*metallbv1beta1.MetalLB, error) {
+		m := &metallbv1beta1.MetalLB{ObjectMeta: metav1.ObjectMeta{Namespace: otherNS, Name: "metallb"},
+			Spec: metallbv1beta1.MetalLBSpec{ConfigMigration: c}}
+		return m, k8s.Create(ctx, m, client.DryRunAll)
+	}
+
+	It("defaults to the ConfigMap config in mode Apply", func(ctx context.Context) {
+		m, err := dryRunCreate(ctx, &metallbv1beta1.ConfigMigration{})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(m.Spec.ConfigMigration).To(Equal(&metallbv1beta1.ConfigMigration{ConfigMapName: "config",
+			Mode: metallbv1beta1.MigrationApply}))
+	})
+
+	It("refuses an unknown mode and a name that is not a ConfigMap's", func(ctx context.Context) {
+		_, err := dryRunCreate(ctx, &metallbv1beta1.ConfigMigration{Mode: "Sometimes"})
+		Expect(err).To(MatchError(And(ContainSubstring("spec.configMigration.mode"), ContainSubstring("Unsupported value"))))
+		_, err = dryRunCreate(ctx, &metallbv1beta1.ConfigMigration{ConfigMapName: "Config_Map"})
+		Expect(err).To(MatchError(ContainSubstring("spec.configMigration.configMapName")))
 	})
 })
 
@@ -467,33 +496,14 @@ func deleteConfiguration(ctx context.Context) {
 	Eventually(configurationCount(ctx)).Should(BeZero())
 }
 
+// itemsOf returns the items of a list.
 func itemsOf(l client.ObjectList) []client.Object {
-	var out []client.Object
-	switch l := l.(type) {
-	case *metallbv1beta2.BGPPeerList:
-		for i := range l.Items {
-			out = append(out, &l.Items[i])
-		}
-	case *metallbv1beta1.BGPAdvertisementList:
-		for i := range l.Items {
-			out = append(out, &l.Items[i])
-		}
-	case *metallbv1beta1.L2AdvertisementList:
-		for i := range l.Items {
-			out = append(out, &l.Items[i])
-		}
-	case *metallbv1beta1.IPAddressPoolList:
-		for i := range l.Items {
-			out = append(out, &l.Items[i])
-		}
-	case *metallbv1beta1.CommunityList:
-		for i := range l.Items {
-			out = append(out, &l.Items[i])
-		}
-	case *metallbv1beta1.BFDProfileList:
-		for i := range l.Items {
-			out = append(out, &l.Items[i])
-		}
+	GinkgoHelper()
+	items, err := meta.ExtractList(l)
+	Expect(err).NotTo(HaveOccurred())
+	out := make([]client.Object, len(items))
+	for i, it := range items {
+		out[i] = it.(client.Object)
 	}
 	return out
 }
@@ -555,14 +565,7 @@ func startAllocation() {
 	})
 	Expect(err).NotTo(HaveOccurred())
 	Expect(controllers.SetupAllocation(mgr, controllers.AllocationOptions{Namespace: ns})).To(Succeed())
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer GinkgoRecover()
-		defer close(done)
-		Expect(mgr.Start(ctx)).To(Succeed())
-	}()
-	DeferCleanup(func() { cancel(); <-done })
+	DeferCleanup(run(mgr))
 }
 
 // createLoadBalancer creates a LoadBalancer Service in appsNS, deleted after the spec.

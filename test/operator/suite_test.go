@@ -142,6 +142,13 @@ func startOperator(cfg *rest.Config, disableOperandWebhooks bool) {
 	configReady, err := webhook.Register(mgr, webhook.Options{Namespace: ns, CertsReady: certsReady})
 	Expect(err).NotTo(HaveOccurred())
 
+	stopOperator = run(mgr)
+	Eventually(func() error { return errors.Join(ready(&http.Request{}), configReady(&http.Request{})) }).
+		WithTimeout(30 * time.Second).Should(Succeed())
+}
+
+// run starts mgr and returns the function that stops it and waits until it has.
+func run(mgr ctrl.Manager) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
@@ -149,9 +156,7 @@ func startOperator(cfg *rest.Config, disableOperandWebhooks bool) {
 		defer close(done)
 		Expect(mgr.Start(ctx)).To(Succeed())
 	}()
-	stopOperator = func() { cancel(); <-done }
-	Eventually(func() error { return errors.Join(ready(&http.Request{}), configReady(&http.Request{})) }).
-		WithTimeout(30 * time.Second).Should(Succeed())
+	return func() { cancel(); <-done }
 }
 
 // writeCounter counts the write requests (anything but GET) the operator sends, by resource path.
