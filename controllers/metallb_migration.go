@@ -39,7 +39,6 @@ import (
 	metallbv1beta1 "github.com/ferrolb/ferrolb/api/v1beta1"
 	metallbv1beta2 "github.com/ferrolb/ferrolb/api/v1beta2"
 	"github.com/ferrolb/ferrolb/internal/migrate"
-	"github.com/ferrolb/ferrolb/internal/render"
 )
 
 // The in-cluster migration of MetalLB's legacy ConfigMap (docs/migration.md, "In the cluster"): while
@@ -332,7 +331,7 @@ func (r *MetalLBReconciler) writeGenerated(ctx context.Context, m *metallbv1beta
 			Annotations: map[string]string{migrate.AnnotationMigratedFrom: source}},
 		Data: map[string]string{GeneratedConfigMapKey: string(resources)},
 	}
-	if _, err := r.apply(ctx, m, []render.Object{cm}); err != nil {
+	if _, err := r.applyOne(ctx, m, cm); err != nil {
 		return nil, err
 	}
 	return nil, nil
