@@ -119,10 +119,12 @@ test-e2e: ## Run the end-to-end suite in the netns lab (root): reuses a healthy 
 ##@ Lab
 
 .PHONY: demo
-demo: ## The whole product on the lab (not built yet: the speaker and the operator are still to come).
-	@echo "make demo is not available yet: ferrolb has no speaker or operator reconciler so far (see README.md)."
-	@echo "Meanwhile: 'make lab-up' brings up the lab cluster, router and client (docs/lab.md)."
-	@exit 1
+demo: ## The whole product on the lab (root): install, configure L2 and BGP, two Services answering the client.
+	$(GO) run ./hack/demo up
+
+.PHONY: demo-down
+demo-down: ## Remove the demo: the whole lab and everything in it.
+	$(GO) run ./hack/demo down
 
 NODES ?= 2
 
@@ -144,6 +146,7 @@ lab-status: ## Show the lab's daemons, nodes, pods, BGP sessions at the router a
 bench: k8s-assets ## Run the benchmarks whose numbers are in docs/benchmarks.md (see there for the controller's).
 	$(GO) test -run '^$$' -bench . -benchtime=300ms -count=5 ./internal/allocator/
 	$(GO) test -run '^$$' -bench Detection -benchtime=20x ./speaker/layer2/memberlist/
+	KUBEBUILDER_ASSETS="$$($(GO) run ./hack/k8sassets)" $(GO) test ./test/operator/ -run '^$$' -bench Operator -benchtime=1x
 
 .PHONY: bench-failover
 bench-failover: ## Layer 2 failover in the lab (root): 20 unplanned failures of each kind, and a speaker rollout.

@@ -155,6 +155,58 @@ var _ = Describe("The operator", Ordered, func() {
 	}, SpecTimeout(specTimeout))
 })
 
+var _ = Describe("The operator with a legacy MetalLB ConfigMap", func() {
+	It("converts it into resources and announces from them, leaving the ConfigMap as it was", func(ctx SpecContext) {
+		c := controllerRuntimeClient()
+		installCRDs()
+		ns := f.Namespace(ctx, "migration")
+		deployOperator(ctx, c, ns)
+		ip := lab.L2VIPRange4[0]
+		for range 35 {
+			ip = ip.Next()
+		}
+		legacy := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "config"},
+			Data: map[string]string{"config": "address-pools:\n- name: legacy\n  protocol: layer2\n  addresses:\n  - " + ip.String() + "/32\n"}}
+		Expect(c.Create(ctx, legacy)).To(Succeed())
+		m := &metallbv1beta1.MetalLB{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: controllers.MetalLBName}}
+		Expect(c.Create(ctx, m)).To(Succeed())
+		DeferCleanup(func(ctx SpecContext) {
+			Expect(client.IgnoreNotFound(c.Delete(ctx, m))).To(Succeed())
+			Eventually(ctx, func() bool { return apierrors.IsNotFound(c.Get(ctx, client.ObjectKeyFromObject(m), m)) }).
+				Should(BeTrue(), "the operator releases the MetalLB resource")
+		}, NodeTimeout(specTimeout))
+
+		By("reporting Migrated with every converted resource in place")
+		Eventually(ctx, func(g Gomega) {
+			got := &metallbv1beta1.MetalLB{}
+			g.Expect(c.Get(ctx, client.ObjectKeyFromObject(m), got)).To(Succeed())
+			cond := meta.FindStatusCondition(got.Status.Conditions, metallbv1beta1.ConditionMigrated)
+			g.Expect(cond).NotTo(BeNil())
+			g.Expect(cond.Status).To(Equal(metav1.ConditionTrue), "%s: %s", cond.Reason, cond.Message)
+			g.Expect(cond.Reason).To(Equal(controllers.ReasonResourcesUpToDate))
+		}).Should(Succeed())
+		Expect(c.Get(ctx, client.ObjectKey{Namespace: ns, Name: "legacy"}, &metallbv1beta1.IPAddressPool{})).To(Succeed())
+		awaitAvailable(ctx, c, m)
+
+		By(fmt.Sprintf("giving a Service %s from the legacy pool, answered from the client", ip))
+		apps := f.Namespace(ctx, "migration-apps")
+		_, err := f.Client.AppsV1().Deployments(apps).Create(ctx, echoDeployment(int32(f.Lab.Nodes)), metav1.CreateOptions{})
+		Expect(err).NotTo(HaveOccurred())
+		svc := createLoadBalancer(ctx, c, apps, "web", ptr.To(corev1.IPFamilyPolicySingleStack))
+		Expect(awaitIngress(ctx, c, svc, 1)).To(ConsistOf(ip))
+		owner := awaitOwner(ctx, c, ns, svc)
+		Eventually(ctx, func() (string, error) { mac, err := f.Lab.Arping(ctx, ip); return mac.String(), err }).Should(Equal(owner.MAC.String()))
+		url := "http://" + netip.AddrPortFrom(ip, 80).String() + "/"
+		Eventually(ctx, func() (string, error) { return f.Lab.HTTPGet(ctx, url) }).Should(MatchRegexp(`^pod=echo-\S+ node=node\d+ `), "GET %s", url)
+
+		By("leaving the legacy ConfigMap untouched")
+		got := &corev1.ConfigMap{}
+		Expect(c.Get(ctx, client.ObjectKeyFromObject(legacy), got)).To(Succeed())
+		Expect(got.ResourceVersion).To(Equal(legacy.ResourceVersion))
+		Expect(got.OwnerReferences).To(BeEmpty())
+	}, SpecTimeout(specTimeout))
+})
+
 // deployOperator runs the operator (the project image's /manager) in ns as a Deployment, with the roles
 // generated from the RBAC markers (and the kube-system Role its preflight reads kube-proxy's ConfigMap with),
 // and waits until it is available. It deploys its operands into ns, without ferrolb's webhooks.
