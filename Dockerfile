@@ -1,6 +1,7 @@
-# One image holds every ferrolb binary (/manager today; the controller, speaker and configmaptocrs join it as
-# they are built). Static binaries, no shell, non-root. The lab packs the same layout in Go (no Docker engine
-# is needed there); this file is for users building with a container engine.
+# One image holds every ferrolb binary at /: the operator (/manager, the entrypoint), /controller, /speaker and
+# /configmaptocrs. Static binaries, no shell, non-root (distroless' nonroot, 65532). The lab packs the same
+# layout in Go without a Docker engine (test/e2e/lab, projectBinaries); TestDockerfileLayout there parses this
+# file and compares the two.
 FROM golang:1.26 AS builder
 ARG TARGETOS
 ARG TARGETARCH
@@ -12,11 +13,11 @@ COPY go.mod go.sum ./
 RUN go mod download
 
 COPY . .
+# Each binary as name=package; the lab's projectBinaries is the same list.
+ARG BINARIES="manager=. controller=./cmd/controller speaker=./cmd/speaker configmaptocrs=./cmd/configmaptocrs"
 RUN mkdir -p /out && \
-    GOOS=${TARGETOS:-linux} GOARCH=${TARGETARCH} go build -trimpath -ldflags="-s -w" -o /out/manager . && \
-    # cmd/main.go is a link to the operator's main.go for kubebuilder; the binaries are cmd/<name>/.
-    for pkg in $(go list ./cmd/... | grep -v '/cmd$'); do \
-      GOOS=${TARGETOS:-linux} GOARCH=${TARGETARCH} go build -trimpath -ldflags="-s -w" -o /out/ "$pkg"; \
+    for b in ${BINARIES}; do \
+      GOOS=${TARGETOS:-linux} GOARCH=${TARGETARCH} go build -trimpath -ldflags="-s -w" -o "/out/${b%%=*}" "${b#*=}" || exit 1; \
     done
 
 FROM gcr.io/distroless/static:nonroot

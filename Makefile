@@ -3,8 +3,16 @@
 # Two commands matter to a newcomer: `make demo` (the whole product on the built-in lab) and `make test`
 # (every test). `make help` lists the rest.
 
-# Image that holds every ferrolb binary.
-IMG ?= ferrolb:dev
+# The release: its version (the OLM bundle's) and the image that holds every ferrolb binary. dist/install.yaml
+# and bundle/ are committed for the release image; `make verify` regenerates them with it.
+RELEASE_VERSION := 0.1.0
+RELEASE_IMG := quay.io/ferrolb/ferrolb:v$(RELEASE_VERSION)
+VERSION ?= $(RELEASE_VERSION)
+IMG ?= quay.io/ferrolb/ferrolb:v$(VERSION)
+# OLM channels of the bundle.
+CHANNELS ?= alpha
+DEFAULT_CHANNEL ?= alpha
+BUNDLE_IMG ?= quay.io/ferrolb/ferrolb-bundle:v$(VERSION)
 
 # Go: never download a toolchain (none can be downloaded here), build static binaries.
 export GOTOOLCHAIN := local
@@ -36,21 +44,26 @@ generate: controller-gen ## Generate DeepCopy methods from the API markers.
 	$(CONTROLLER_GEN) object:headerFile="hack/boilerplate.go.txt" paths="./api/..."
 
 .PHONY: fmt
-fmt: ## Run go fmt against the code.
+fmt: ## Run go fmt against the code (and the Helm chart's test module, test/helm).
 	$(GO) fmt ./...
+	cd test/helm && $(GO) fmt ./...
 
 .PHONY: vet
 vet: ## Run go vet against the code, including the end-to-end suite (build tag e2e).
 	$(GO) vet ./...
 	$(GO) vet -tags e2e ./test/e2e/...
+	cd test/helm && $(GO) vet ./...
 
 # fmt runs first: gofmt rewrites doc comments (e.g. two apostrophes become a typographic quote), and the
 # markers in them must be generated from the formatted source.
+# The install manifest and the bundle are regenerated for the release image, whatever IMG and VERSION say.
 .PHONY: verify
-verify: fmt manifests generate ## Regenerate everything and fail if the tree differs from what is committed.
-	@if ! git diff --quiet --exit-code -- . || [ -n "$$(git ls-files --others --exclude-standard -- api config)" ]; then \
-		echo "ERROR: generated or formatted files are stale. Run 'make manifests generate fmt' and commit:"; \
-		git --no-pager diff --stat -- .; git ls-files --others --exclude-standard -- api config; exit 1; \
+verify: IMG = $(RELEASE_IMG)
+verify: VERSION = $(RELEASE_VERSION)
+verify: fmt manifests generate install-manifest bundle helm-chart ## Regenerate everything and fail if the tree differs from what is committed.
+	@if ! git diff --quiet --exit-code -- . || [ -n "$$(git ls-files --others --exclude-standard -- api config bundle dist bundle.Dockerfile charts)" ]; then \
+		echo "ERROR: generated or formatted files are stale. Run 'make manifests generate fmt install-manifest bundle' and commit:"; \
+		git --no-pager diff --stat -- .; git ls-files --others --exclude-standard -- api config bundle dist bundle.Dockerfile charts; exit 1; \
 	fi
 	@echo "verify: generated code, manifests and formatting are up to date"
 
@@ -63,6 +76,7 @@ k8s-assets: ## Build (once, cached) etcd, kube-apiserver and kubectl for envtest
 .PHONY: test
 test: manifests generate fmt vet k8s-assets ## Run every test: unit, envtest (real kube-apiserver + etcd), e2e (root; SKIP_E2E=1 skips).
 	KUBEBUILDER_ASSETS="$$($(GO) run ./hack/k8sassets)" $(GO) test -json -count=1 ./... | $(GO) run ./hack/testsummary
+	$(MAKE) --no-print-directory test-helm
 	$(MAKE) --no-print-directory fuzz
 	@if [ "$(SKIP_E2E)" = 1 ]; then \
 		echo "e2e: SKIPPED because SKIP_E2E=1: the end-to-end suite did not run"; \
@@ -82,6 +96,15 @@ FUZZ_TARGETS = internal/config:FuzzParsePoolAddresses internal/config:FuzzParseC
 	internal/allocator:FuzzRangeToPrefixes internal/webhook:FuzzValidate internal/webhook:FuzzAdmissionReview \
 	speaker/layer2:FuzzARPHandle speaker/layer2:FuzzNDPHandle internal/migrate:FuzzDecode internal/migrate:FuzzReadInput
 
+# The Helm chart's tests are a Go module of their own (test/helm): Helm's dependencies stay out of ferrolb's.
+.PHONY: test-helm
+test-helm: k8s-assets ## Render the Helm chart (golden files, install contract) and dry-run it against a real API server.
+	assets="$$($(GO) run ./hack/k8sassets)"; cd test/helm && KUBEBUILDER_ASSETS="$$assets" $(GO) test -count=1 ./...
+
+.PHONY: helm-chart
+helm-chart: manifests ## Copy config/'s CRDs, RBAC and webhooks into charts/ferrolb and re-render its golden files.
+	cd test/helm && $(GO) test -count=1 -run 'TestCRDsMatchConfig|TestCopiesMatchConfig|TestGolden' ./... -update
+
 .PHONY: fuzz
 fuzz: ## Run every fuzz target for FUZZTIME (default 30s) each.
 	@for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; fn=$${t##*:}; \
@@ -96,10 +119,12 @@ test-e2e: ## Run the end-to-end suite in the netns lab (root): reuses a healthy 
 ##@ Lab
 
 .PHONY: demo
-demo: ## The whole product on the lab (not built yet: the speaker and the operator are still to come).
-	@echo "make demo is not available yet: ferrolb has no speaker or operator reconciler so far (see README.md)."
-	@echo "Meanwhile: 'make lab-up' brings up the lab cluster, router and client (docs/lab.md)."
-	@exit 1
+demo: ## The whole product on the lab (root): install, configure L2 and BGP, two Services answering the client.
+	$(GO) run ./hack/demo up
+
+.PHONY: demo-down
+demo-down: ## Remove the demo: the whole lab and everything in it.
+	$(GO) run ./hack/demo down
 
 NODES ?= 2
 
@@ -129,6 +154,7 @@ test-olm: ## Run the OLM specs of the end-to-end suite in the lab (root); the fi
 bench: k8s-assets ## Run the benchmarks whose numbers are in docs/benchmarks.md (see there for the controller's).
 	$(GO) test -run '^$$' -bench . -benchtime=300ms -count=5 ./internal/allocator/
 	$(GO) test -run '^$$' -bench Detection -benchtime=20x ./speaker/layer2/memberlist/
+	KUBEBUILDER_ASSETS="$$($(GO) run ./hack/k8sassets)" $(GO) test ./test/operator/ -run '^$$' -bench Operator -benchtime=1x
 
 .PHONY: bench-failover
 bench-failover: ## Layer 2 failover in the lab (root): 20 unplanned failures of each kind, and a speaker rollout.
@@ -162,6 +188,33 @@ install: manifests ## Install the CRDs into the cluster of the current kubeconfi
 .PHONY: uninstall
 uninstall: manifests ## Remove the CRDs from the cluster of the current kubeconfig.
 	$(KUBECTL) delete --ignore-not-found -f config/crd/bases
+
+.PHONY: install-manifest
+install-manifest: manifests ## Write dist/install.yaml (config/default with IMG): CRDs, operator, webhook server (docs/install.md).
+	$(GO) run ./hack/bundle install -img $(IMG) -o dist/install.yaml
+
+.PHONY: deploy
+deploy: manifests ## Install ferrolb (config/default with IMG) into the cluster of the current kubeconfig.
+	$(GO) run ./hack/bundle install -img $(IMG) -o - | $(KUBECTL) apply --server-side -f -
+
+.PHONY: undeploy
+undeploy: ## Remove what deploy installed, CRDs and configuration included.
+	$(GO) run ./hack/bundle install -img $(IMG) -o - | $(KUBECTL) delete --ignore-not-found -f -
+
+##@ OLM
+
+.PHONY: bundle
+bundle: manifests ## Generate bundle/ and bundle.Dockerfile from config/manifests for IMG and VERSION (hack/bundle).
+	$(GO) run ./hack/bundle bundle -img $(IMG) -version $(VERSION) -channels $(CHANNELS) \
+		-default-channel $(DEFAULT_CHANNEL) -o bundle -dockerfile bundle.Dockerfile
+
+.PHONY: bundle-validate
+bundle-validate: ## Validate bundle/ as `operator-sdk bundle validate` does, with the operatorframework suite (test/install).
+	$(GO) test -count=1 -run '^TestBundle' ./test/install/
+
+.PHONY: bundle-build
+bundle-build: ## Build the bundle image BUNDLE_IMG with a Docker engine.
+	docker build -f bundle.Dockerfile -t $(BUNDLE_IMG) .
 
 ##@ Tools
 

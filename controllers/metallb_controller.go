@@ -20,6 +20,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"time"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
@@ -101,10 +102,10 @@ func MetalLBSettingsFromEnv(getenv func(string) string) (render.Settings, error)
 // MetalLBCacheOptions are the manager's cache options the reconciler needs: the operands (by their
 // managed-by label) in the operator's namespace and cluster-wide for the cluster-scoped ones, MetalLB
 // resources in every namespace (to tell those elsewhere why nothing happens), every Node (the preflight
-// checks), and the ServiceMonitor CRD's metadata only.
+// checks), the ServiceMonitor CRD's metadata only, and what the legacy ConfigMap's migration reads.
 func MetalLBCacheOptions(namespace string) cache.Options {
 	everything := labels.Everything()
-	return cache.Options{
+	opts := cache.Options{
 		DefaultNamespaces:    map[string]cache.Config{namespace: {}},
 		DefaultLabelSelector: labels.SelectorFromSet(labels.Set{labelManagedBy: managedBy}),
 		ByObject: map[client.Object]cache.ByObject{
@@ -113,6 +114,8 @@ func MetalLBCacheOptions(namespace string) cache.Options {
 			crdMetadata():             {Label: everything, Field: fields.OneTermEqualSelector("metadata.name", serviceMonitorCRD)},
 		},
 	}
+	maps.Copy(opts.ByObject, migrationCacheObjects())
+	return opts
 }
 
 func crdMetadata() *metav1.PartialObjectMetadata {
@@ -214,10 +217,12 @@ func (r *MetalLBReconciler) reconcileNormal(ctx context.Context, m *metallbv1bet
 			in.findings = findings
 		}
 	}
+	var migrationErr error
+	in.migration, migrationErr = r.migrate(ctx, m)
 	if err := r.writeStatus(ctx, m, computeStatus(m, in)); err != nil {
-		return ctrl.Result{}, errors.Join(in.syncErr, err)
+		return ctrl.Result{}, errors.Join(in.syncErr, migrationErr, err)
 	}
-	return result, in.syncErr
+	return result, errors.Join(in.syncErr, migrationErr)
 }
 
 // monitoring says whether ServiceMonitors can be deployed.
@@ -395,7 +400,8 @@ func (r *MetalLBReconciler) labelled(ctx context.Context, m *metallbv1beta1.Meta
 			return nil, err
 		}
 		for _, o := range items {
-			if o.GetNamespace() != "" && o.GetNamespace() != r.Settings.Namespace {
+			// Another operator's objects (MetalLB resources are all named metallb) are not this one's.
+			if ns := o.GetNamespace(); ns != r.Settings.Namespace && (ns != "" || o.GetLabels()[render.LabelNamespace] != r.Settings.Namespace) {
 				continue
 			}
 			o.GetObjectKind().SetGroupVersionKind(gvk)
@@ -452,8 +458,8 @@ func (r *MetalLBReconciler) reconcileDelete(ctx context.Context, m *metallbv1bet
 }
 
 // SetupWithManager watches MetalLB resources, the operands (namespaced ones by owner, cluster-scoped ones and
-// the speaker Pods by label), the Nodes and the ServiceMonitor CRD: a deleted or edited operand is repaired
-// at once, and the status follows the rollout without polling.
+// the speaker Pods by label), the Nodes, the ServiceMonitor CRD and the migration's sources: a deleted or
+// edited operand is repaired at once, and the status follows the rollout without polling.
 func (r *MetalLBReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if r.APIReader == nil {
 		r.APIReader = mgr.GetAPIReader()
@@ -479,7 +485,7 @@ func (r *MetalLBReconciler) SetupWithManager(mgr ctrl.Manager) error {
 				o.Annotations[k3sNodeArgs] != n.Annotations[k3sNodeArgs]
 		},
 	}
-	return ctrl.NewControllerManagedBy(mgr).
+	b := ctrl.NewControllerManagedBy(mgr).
 		Named("metallb").
 		For(&metallbv1beta1.MetalLB{}).
 		Owns(&appsv1.Deployment{}).
@@ -494,6 +500,6 @@ func (r *MetalLBReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&admissionregistrationv1.ValidatingWebhookConfiguration{}, toInstance).
 		Watches(&corev1.Pod{}, toInstance).
 		Watches(&corev1.Node{}, toInstance, builder.WithPredicates(nodeChanged)).
-		WatchesMetadata(crdMetadata(), toInstance).
-		Complete(r)
+		WatchesMetadata(crdMetadata(), toInstance)
+	return watchMigrationSources(b, toInstance).Complete(r)
 }

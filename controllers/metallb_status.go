@@ -174,6 +174,8 @@ type statusInput struct {
 	controller, speaker rollout
 	// findings are the preflight checks' outcomes.
 	findings []finding
+	// migration is the outcome of the legacy ConfigMap's migration, nil without one.
+	migration *migrationOutcome
 }
 
 // computeStatus returns the status the resource should have: the four conditions, the preflight ones and the
@@ -270,5 +272,6 @@ func computeStatus(m *metallbv1beta1.MetalLB, in statusInput) metallbv1beta1.Met
 	for _, f := range in.findings {
 		set(f.conditionType, f.problem, f.reason, f.message)
 	}
+	setMigrationStatus(&st, m.Generation, in.migration)
 	return st
 }

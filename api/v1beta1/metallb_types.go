@@ -46,7 +46,29 @@ const (
 	ConditionDegraded = "Degraded"
 	// ConditionUpgradeable is True when the operator may be upgraded without disruption.
 	ConditionUpgradeable = "Upgradeable"
+	// ConditionMigrated is True when every resource converted from the legacy ConfigMap exists with the
+	// converted spec. It is there only while the legacy ConfigMap is.
+	ConditionMigrated = "Migrated"
+	// ConditionMigrationFailed is True when the legacy ConfigMap cannot be converted, or some of its resources
+	// cannot be created without overwriting the user's. It is there only while the legacy ConfigMap is.
+	ConditionMigrationFailed = "MigrationFailed"
 )
+
+// ConfigMigrationMode says what the operator does with MetalLB's legacy ConfigMap.
+// +kubebuilder:validation:Enum=Apply;DryRun;Disabled
+type ConfigMigrationMode string
+
+const (
+	// MigrationApply creates the converted resources that do not exist yet.
+	MigrationApply ConfigMigrationMode = "Apply"
+	// MigrationDryRun writes the converted resources into a generated ConfigMap and creates none.
+	MigrationDryRun ConfigMigrationMode = "DryRun"
+	// MigrationDisabled ignores the legacy ConfigMap.
+	MigrationDisabled ConfigMigrationMode = "Disabled"
+)
+
+// DefaultLegacyConfigMapName is the name of MetalLB's legacy ConfigMap.
+const DefaultLegacyConfigMapName = "config"
 
 // MetalLBSpec defines how the operator deploys ferrolb's controller and speakers.
 // +kubebuilder:validation:XValidation:rule="!has(self.speakerTolerations) || self.speakerTolerations.all(t, !has(t.tolerationSeconds) || t.tolerationSeconds <= 0 || (has(t.effect) && t.effect == 'NoExecute'))",message="SpeakerToleration effect must be NoExecute when tolerationSeconds is set",fieldPath=".speakerTolerations"
@@ -111,6 +133,33 @@ type MetalLBSpec struct {
 	// nodes carrying that label.
 	// +optional
 	IgnoreExcludeLB bool `json:"ignoreExcludeLB,omitempty"`
+
+	// configMigration controls the conversion of MetalLB's legacy ConfigMap (the configuration before
+	// MetalLB v0.13) in the operator's namespace into metallb.io resources. Without it, a ConfigMap named
+	// config is converted and its resources are created (mode Apply).
+	// +optional
+	ConfigMigration *ConfigMigration `json:"configMigration,omitempty"`
+}
+
+// ConfigMigration controls the conversion of MetalLB's legacy ConfigMap into metallb.io resources. The
+// legacy ConfigMap is only read: never changed, owned or deleted.
+type ConfigMigration struct {
+	// configMapName is the name of the legacy ConfigMap in the operator's namespace, whose key config holds
+	// MetalLB's legacy configuration. Default: config.
+	// +optional
+	// +kubebuilder:default=config
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=244
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`
+	ConfigMapName string `json:"configMapName,omitempty"`
+
+	// mode is what the operator does with the legacy ConfigMap: Apply (default) creates the converted
+	// resources that do not exist and reports those that exist with another spec, never changing them;
+	// DryRun creates nothing and writes the converted resources into the ConfigMap
+	// <configMapName>-migrated, to be read and applied by hand; Disabled ignores the legacy ConfigMap.
+	// +optional
+	// +kubebuilder:default=Apply
+	Mode ConfigMigrationMode `json:"mode,omitempty"`
 }
 
 // Config customises the pods of one operand.
@@ -153,7 +202,9 @@ type FRRK8SConfig struct {
 
 // MetalLBStatus is the operator's view of the deployed stack.
 type MetalLBStatus struct {
-	// conditions are Available, Progressing, Degraded and Upgradeable, computed from the operands' rollout.
+	// conditions are Available, Progressing, Degraded and Upgradeable, computed from the operands' rollout;
+	// the preflight findings about the cluster; and Migrated and MigrationFailed while a legacy ConfigMap is
+	// there to convert.
 	// +optional
 	// +listType=map
 	// +listMapKey=type
@@ -162,6 +213,41 @@ type MetalLBStatus struct {
 	// observedGeneration is the generation of the spec the conditions describe.
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// migration summarises the conversion of the legacy ConfigMap, while there is one to convert.
+	// +optional
+	Migration *MigrationStatus `json:"migration,omitempty"`
+}
+
+// MigrationStatus summarises the conversion of the legacy ConfigMap.
+type MigrationStatus struct {
+	// configMap is the name of the legacy ConfigMap, in the operator's namespace.
+	// +optional
+	ConfigMap string `json:"configMap,omitempty"`
+
+	// resourceVersion is the resourceVersion of the legacy ConfigMap the summary is about.
+	// +optional
+	ResourceVersion string `json:"resourceVersion,omitempty"`
+
+	// resources is how many resources the legacy configuration converts to.
+	// +optional
+	Resources int32 `json:"resources,omitempty"`
+
+	// upToDate is how many of them exist with the converted spec.
+	// +optional
+	UpToDate int32 `json:"upToDate,omitempty"`
+
+	// conflicts are the resources, as Kind/name, that exist with a spec other than the converted one. The
+	// operator never changes them.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=256
+	Conflicts []string `json:"conflicts,omitempty"`
+
+	// generatedConfigMap is the ConfigMap, in the operator's namespace, holding the converted resources
+	// (key resources.yaml), in mode DryRun.
+	// +optional
+	GeneratedConfigMap string `json:"generatedConfigMap,omitempty"`
 }
 
 // +kubebuilder:object:root=true

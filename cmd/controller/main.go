@@ -1,6 +1,7 @@
 // Command controller is ferrolb's controller: it gives LoadBalancer Services their addresses from the
 // IPAddressPools of ferrolb's namespace, and serves the validating and conversion webhooks of every ferrolb
-// kind. It runs as a Deployment with one replica.
+// kind. It runs as a Deployment with one replica. With --webhook-mode=onlywebhook it is an install's webhook
+// server (config/webhook-server): it allocates nothing and validates the MetalLB resource too.
 package main
 
 import (
@@ -92,11 +93,12 @@ func run(o options) error {
 		return fmt.Errorf("creating manager: %w", err)
 	}
 	ctx := ctrl.SetupSignalHandler()
-	owner, err := cli.PodOwner(ctx, mgr.GetAPIReader(), o.namespace, o.podName)
-	if err != nil {
-		return err
-	}
 	if o.webhook.allocates() {
+		// The pod owns the ConfigurationState the allocation writes; the webhook-only server writes none.
+		owner, err := cli.PodOwner(ctx, mgr.GetAPIReader(), o.namespace, o.podName)
+		if err != nil {
+			return err
+		}
 		if err := controllers.SetupAllocation(mgr, controllers.AllocationOptions{
 			Namespace: o.namespace, LoadBalancerClass: o.lbClass, MaxConcurrentReconciles: o.workers, Owner: owner,
 			EventQPS: float32(o.eventQPS), EventBurst: o.eventBurst,

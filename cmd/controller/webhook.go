@@ -27,7 +27,7 @@ type webhookOptions struct {
 
 func addWebhookFlags(o *webhookOptions) {
 	flag.StringVar(&o.mode, "webhook-mode", webhookModeEnabled,
-		"enabled: allocate addresses and serve the webhooks; disabled: no webhooks; onlywebhook: only serve the webhooks.")
+		"enabled: allocate addresses and serve the webhooks; disabled: no webhooks; onlywebhook: only serve the webhooks, the MetalLB resource's too.")
 	flag.BoolVar(&o.disableCertRotation, "disable-cert-rotation", false,
 		"Do not manage the webhook certificate: it is mounted into --cert-dir and the CA bundles are injected by someone else (OLM).")
 	flag.StringVar(&o.certDir, "cert-dir", ferrolbwebhook.DefaultCertDir, "The directory of the webhook server's tls.crt and tls.key.")
@@ -79,6 +79,18 @@ func setupWebhooks(mgr ctrl.Manager, namespace string, o webhookOptions) error {
 	}
 	if err := mgr.AddReadyzCheck("webhook", ready); err != nil {
 		return fmt.Errorf("adding the webhook readiness check: %w", err)
+	}
+	if o.mode != webhookModeOnly {
+		return nil
+	}
+	// The webhook-only server of an install (config/webhook-server) also validates the MetalLB resource, so
+	// that one server, one Service and one certificate serve every webhook of ferrolb.
+	ready, err = ferrolbwebhook.RegisterMetalLB(mgr, certsReady)
+	if err != nil {
+		return err
+	}
+	if err := mgr.AddReadyzCheck("metallb-webhook", ready); err != nil {
+		return fmt.Errorf("adding the MetalLB webhook readiness check: %w", err)
 	}
 	return nil
 }

@@ -29,6 +29,11 @@ limitations under the License.
 // It also finds the legacy configuration in what users have at hand: a ConfigMap manifest, a bare `config`
 // payload, or Helm values with configInline (ReadInput).
 //
+// For the operator's in-cluster migration it converts a ConfigMap read from the cluster, marking the resources
+// with their origin (ConvertConfigMap), and decides what to do with each converted resource given the one of
+// its name in the cluster (Decide): create it, leave it (the same spec once the CRD's defaults are applied), or
+// report a conflict — an existing resource is never overwritten.
+//
 // The package is pure: it imports the standard library, k8s.io/api, k8s.io/apimachinery, sigs.k8s.io/yaml,
 // ferrolb's api packages and internal/config only. It must not import client-go, controller-runtime or
 // anything that does I/O beyond the io.Writer it is given.

@@ -47,6 +47,12 @@ func ConvertFile(data []byte, namespace string) (*Conversion, error) {
 	if namespace == "" {
 		namespace = DefaultNamespace
 	}
+	return convertInput(in, namespace, Header, nil)
+}
+
+// convertInput decodes and converts in's configuration into namespace, marks the objects with mark when it
+// is not nil, writes them after header and verifies what was written.
+func convertInput(in *Input, namespace, header string, mark func(Object)) (*Conversion, error) {
 	legacy, err := Decode(in.Config)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", in.Source, err)
@@ -55,8 +61,13 @@ func ConvertFile(data []byte, namespace string) (*Conversion, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", in.Source, err)
 	}
+	if mark != nil {
+		for _, obj := range res.Objects() {
+			mark(obj)
+		}
+	}
 	var buf bytes.Buffer
-	if err := res.WriteYAML(&buf); err != nil {
+	if err := res.writeYAML(&buf, header); err != nil {
 		return nil, err
 	}
 	if err := Verify(buf.Bytes()); err != nil {

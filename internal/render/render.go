@@ -215,6 +215,8 @@ const (
 	// MetalLB's to take over its objects) and the speakers' memberlist discovery labels.
 	LabelApp       = "app"
 	LabelComponent = "component"
+	// LabelNamespace is on the cluster-scoped operands: the namespace of the operator that deployed them.
+	LabelNamespace = "ferrolb.io/namespace"
 	// AppMetalLB is the value of LabelApp.
 	AppMetalLB = "metallb"
 	// AnnotationMemberlistKeyHash is on the speakers' pod template: a digest of the memberlist key, so that a
@@ -246,9 +248,12 @@ func (r renderer) meta(name, component string) metav1.ObjectMeta {
 	return metav1.ObjectMeta{Name: name, Namespace: r.s.Namespace, Labels: r.labels(component)}
 }
 
-// clusterMeta is the metadata of a cluster-scoped object of a component.
+// clusterMeta is the metadata of a cluster-scoped object of a component. LabelNamespace says which
+// operator's namespace it belongs to, so that an operator never prunes another namespace's objects.
 func (r renderer) clusterMeta(name, component string) metav1.ObjectMeta {
-	return metav1.ObjectMeta{Name: name, Labels: r.labels(component)}
+	l := r.labels(component)
+	l[LabelNamespace] = r.s.Namespace
+	return metav1.ObjectMeta{Name: name, Labels: l}
 }
 
 func (r renderer) serviceAccount(component string) *corev1.ServiceAccount {

@@ -6,6 +6,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -148,8 +149,9 @@ func deployController(ctx context.Context, c client.Client, ns string, webhooks 
 }
 
 // bindRoles binds the service account to copies of the roles generated from the controller's RBAC markers:
-// the ClusterRole, and the Role of ferrolb's namespace (moved to ns). They go away with the spec.
-func bindRoles(ctx context.Context, c client.Client, ns string, sa *corev1.ServiceAccount) {
+// the ClusterRole, the Role of ferrolb's namespace (moved to ns), and the Roles of the namespaces in also
+// (the operator's kube-system Role), which stay in their namespace. They go away with the spec.
+func bindRoles(ctx context.Context, c client.Client, ns string, sa *corev1.ServiceAccount, also ...string) {
 	GinkgoHelper()
 	data, err := os.ReadFile(repoPath("config", "rbac", "role.yaml"))
 	Expect(err).NotTo(HaveOccurred())
@@ -169,16 +171,20 @@ func bindRoles(ctx context.Context, c client.Client, ns string, sa *corev1.Servi
 		case "Role":
 			role := &rbacv1.Role{}
 			Expect(yaml.Unmarshal([]byte(doc), role)).To(Succeed())
-			if role.Namespace != "metallb-system" {
+			switch {
+			case role.Namespace == "metallb-system":
+				role.ObjectMeta = metav1.ObjectMeta{Namespace: ns, Name: "e2e-" + sa.Name}
+			case slices.Contains(also, role.Namespace):
+				role.ObjectMeta = metav1.ObjectMeta{Namespace: role.Namespace, Name: "e2e-" + ns + "-" + sa.Name}
+			default:
 				continue // the operator's Roles elsewhere (kube-system), not the operands'
 			}
-			role.ObjectMeta = metav1.ObjectMeta{Namespace: ns, Name: "e2e-" + sa.Name}
-			objs = append(objs, role, &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: role.Name},
+			objs = append(objs, role, &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: role.Namespace, Name: role.Name},
 				RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: role.Name},
 				Subjects: subjects})
 		}
 	}
-	Expect(objs).To(HaveLen(4), "config/rbac/role.yaml holds a ClusterRole and a Role of metallb-system")
+	Expect(objs).To(HaveLen(4+2*len(also)), "config/rbac/role.yaml holds a ClusterRole, a Role of metallb-system and one of each namespace in %v", also)
 	for _, o := range objs {
 		Expect(c.Create(ctx, o)).To(Succeed())
 	}

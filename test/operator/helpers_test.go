@@ -158,8 +158,17 @@ func rollOut(ctx context.Context) {
 
 // reconciles is how many times the operator reconciled.
 func reconciles() float64 {
-	families, err := metrics.Registry.Gather()
+	n, err := reconcileTotal()
 	Expect(err).NotTo(HaveOccurred())
+	return n
+}
+
+// reconcileTotal sums controller-runtime's reconcile counter of the metallb controller.
+func reconcileTotal() (float64, error) {
+	families, err := metrics.Registry.Gather()
+	if err != nil {
+		return 0, err
+	}
 	sum := 0.0
 	for _, f := range families {
 		if f.GetName() != "controller_runtime_reconcile_total" {
@@ -173,7 +182,7 @@ func reconciles() float64 {
 			}
 		}
 	}
-	return sum
+	return sum, nil
 }
 
 // settle waits until the operator has sent no write for a second.

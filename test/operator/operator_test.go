@@ -343,6 +343,17 @@ var _ = Describe("The metallb resource", Ordered, func() {
 			speakerPod(ctx, func(p corev1.PodSpec, _ metav1.ObjectMeta) bool { return hasArg(p, "--log-level=info") })
 			Consistently(func() error { return k8s.Get(ctx, client.ObjectKeyFromObject(foreign), foreign) }).Should(Succeed())
 		})
+		It("pruning leaves alone another namespace's operator's cluster-scoped objects", func(ctx context.Context) {
+			// What an operator in namespace "other" deploys for its own MetalLB resource, also named metallb.
+			theirs := &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: "other:" + render.MetricsReaderName,
+				Labels: map[string]string{"app.kubernetes.io/managed-by": "ferrolb-operator", "app.kubernetes.io/instance": "metallb",
+					"app.kubernetes.io/component": "metrics", render.LabelNamespace: "other"}}}
+			Expect(k8s.Create(ctx, theirs)).To(Succeed())
+			DeferCleanup(func(ctx context.Context) { Expect(client.IgnoreNotFound(k8s.Delete(ctx, theirs))).To(Succeed()) })
+			updateSpec(ctx, metallbv1beta1.MetalLBSpec{LogLevel: "warn"})
+			speakerPod(ctx, func(p corev1.PodSpec, _ metav1.ObjectMeta) bool { return hasArg(p, "--log-level=warn") })
+			Consistently(func() error { return k8s.Get(ctx, client.ObjectKeyFromObject(theirs), theirs) }).Should(Succeed())
+		})
 	})
 
 	Context("preflight checks", func() {

@@ -8,6 +8,7 @@ package operator_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strings"
 	"sync"
@@ -54,6 +55,9 @@ var (
 	// writes counts the operator's write requests.
 	writes   = &writeCounter{}
 	settings = render.Settings{Namespace: ns, ControllerImage: controllerImage, SpeakerImage: speakerImage}
+	// operatorCfg is the operator's connection; stopOperator stops the running operator.
+	operatorCfg  *rest.Config
+	stopOperator func()
 )
 
 func TestOperator(t *testing.T) {
@@ -97,14 +101,25 @@ var _ = BeforeSuite(func(ctx context.Context) {
 	user, err := env.AddUser(envtest.User{Name: operatorUser, Groups: []string{"system:authenticated"}}, nil)
 	Expect(err).NotTo(HaveOccurred())
 	Expect(testenv.GrantGeneratedRole(ctx, k8s, operatorUser)).To(Succeed())
-	operatorCfg := rest.CopyConfig(user.Config())
+	operatorCfg = rest.CopyConfig(user.Config())
 	operatorCfg.Wrap(writes.wrap)
-	startOperator(operatorCfg)
+	startOperator(operatorCfg, false)
+	// Registered after env.Stop, so it runs first.
+	DeferCleanup(func() { stopOperator() })
 })
 
+// restartOperator stops the operator and starts it again, rendering the controller with or without its
+// webhooks (--disable-operand-webhooks). envtest cannot reach the webhooks of the controller the operator
+// deploys, so specs that create configuration resources run the operator without them.
+func restartOperator(disableOperandWebhooks bool) {
+	GinkgoHelper()
+	stopOperator()
+	startOperator(operatorCfg, disableOperandWebhooks)
+}
+
 // startOperator runs the operator's reconciler and MetalLB webhook in a manager set up as main.go does,
-// with envtest's webhook certificate (as OLM's would be).
-func startOperator(cfg *rest.Config) {
+// with envtest's webhook certificate (as OLM's would be), until stopOperator.
+func startOperator(cfg *rest.Config, disableOperandWebhooks bool) {
 	wo := env.WebhookInstallOptions
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                 testenv.Scheme,
@@ -116,12 +131,24 @@ func startOperator(cfg *rest.Config) {
 			CertDir: wo.LocalServingCertDir}),
 	})
 	Expect(err).NotTo(HaveOccurred())
-	Expect((&controllers.MetalLBReconciler{Client: mgr.GetClient(), Settings: settings}).SetupWithManager(mgr)).To(Succeed())
+	Expect((&controllers.MetalLBReconciler{Client: mgr.GetClient(), Settings: settings,
+		DisableOperandWebhooks: disableOperandWebhooks}).SetupWithManager(mgr)).To(Succeed())
 	certsReady, err := webhook.SetupCertificates(mgr, webhook.CertOptions{CertDir: wo.LocalServingCertDir, Disabled: true})
 	Expect(err).NotTo(HaveOccurred())
 	ready, err := webhook.RegisterMetalLB(mgr, certsReady)
 	Expect(err).NotTo(HaveOccurred())
+	// The configuration resources' webhooks too, which the migration's specs install (installConfigWebhooks):
+	// what the operator creates must pass them.
+	configReady, err := webhook.Register(mgr, webhook.Options{Namespace: ns, CertsReady: certsReady})
+	Expect(err).NotTo(HaveOccurred())
 
+	stopOperator = run(mgr)
+	Eventually(func() error { return errors.Join(ready(&http.Request{}), configReady(&http.Request{})) }).
+		WithTimeout(30 * time.Second).Should(Succeed())
+}
+
+// run starts mgr and returns the function that stops it and waits until it has.
+func run(mgr ctrl.Manager) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
@@ -129,9 +156,7 @@ func startOperator(cfg *rest.Config) {
 		defer close(done)
 		Expect(mgr.Start(ctx)).To(Succeed())
 	}()
-	// Registered after env.Stop, so it runs first.
-	DeferCleanup(func() { cancel(); <-done })
-	Eventually(func() error { return ready(&http.Request{}) }).WithTimeout(30 * time.Second).Should(Succeed())
+	return func() { cancel(); <-done }
 }
 
 // writeCounter counts the write requests (anything but GET) the operator sends, by resource path.

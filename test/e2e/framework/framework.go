@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"os"
 	"time"
 
@@ -69,6 +70,9 @@ func setup(ctx context.Context, cfg lab.Config, log io.Writer) (*Framework, erro
 	if running, err := lab.Open(cfg.Dir, log); err == nil {
 		unhealthy := running.Healthy(ctx)
 		if unhealthy == nil {
+			unhealthy = demoInstalled(ctx, running)
+		}
+		if unhealthy == nil {
 			fmt.Fprintf(log, "Reusing the running lab in %s (%d nodes); it stays up after the suite\n", cfg.Dir, running.Nodes)
 			if err := running.LoadImages(ctx); err != nil {
 				return nil, fmt.Errorf("loading the current images into the running lab: %w", err)
@@ -109,4 +113,21 @@ func (f *Framework) Teardown(ctx context.Context) error {
 		return nil
 	}
 	return lab.Down(ctx, f.Lab.Dir, f.log)
+}
+
+// demoInstalled says why a lab with make demo's stack in it cannot be reused: the demo's operator, speakers
+// and webhooks would fight the specs' own.
+func demoInstalled(ctx context.Context, l *lab.Lab) error {
+	cs, err := l.Clientset()
+	if err != nil {
+		return err
+	}
+	ns, err := cs.CoreV1().Namespaces().List(ctx, metav1.ListOptions{LabelSelector: "ferrolb.io/demo"})
+	if err != nil {
+		return err
+	}
+	if len(ns.Items) > 0 {
+		return errors.New("make demo is installed in it (make demo-down removes it)")
+	}
+	return nil
 }

@@ -27,8 +27,36 @@ const (
 	PauseImage = "ferrolb.local/pause:lab"
 )
 
-// nonRootUser is distroless' "nonroot", the user the project image runs as.
-const nonRootUser = "65532"
+// nonRootUser is distroless' "nonroot" user and group, which the project image runs as.
+const nonRootUser = "65532:65532"
+
+// binary is one program of the project image, at /<name>, built from a package of the source tree.
+type binary struct{ name, pkg string }
+
+// projectBinaries are the project image's programs. The Dockerfile builds the same list (its BINARIES
+// argument): TestDockerfileLayout keeps the two equal, and TestProjectBinariesCoverCommands checks that every
+// command of cmd/ is in it.
+var projectBinaries = []binary{
+	{"manager", "."},
+	{"controller", "./cmd/controller"},
+	{"speaker", "./cmd/speaker"},
+	{"configmaptocrs", "./cmd/configmaptocrs"},
+}
+
+// The project image's entrypoint (the operator) and working directory, the Dockerfile's.
+var (
+	projectEntrypoint = []string{"/manager"}
+	projectWorkingDir = "/"
+)
+
+// projectImage is the project image of the binaries built into dir: every binary at /, no shell, non-root.
+func projectImage(dir string) imageSpec {
+	files := map[string]string{}
+	for _, b := range projectBinaries {
+		files["/"+b.name] = path.Join(dir, b.name)
+	}
+	return imageSpec{ref: ProjectImage, files: files, entrypoint: projectEntrypoint, user: nonRootUser}
+}
 
 // imageSpec is a single-layer image of static binaries.
 type imageSpec struct {
@@ -75,7 +103,7 @@ func (s imageSpec) image() (v1.Image, error) {
 	cf.OS, cf.Architecture = "linux", runtime.GOARCH
 	cf.Config.Entrypoint = s.entrypoint
 	cf.Config.User = s.user
-	cf.Config.WorkingDir = "/"
+	cf.Config.WorkingDir = projectWorkingDir
 	return mutate.ConfigFile(img, cf)
 }
 

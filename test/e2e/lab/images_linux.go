@@ -2,10 +2,10 @@ package lab
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"strings"
 )
@@ -24,28 +24,25 @@ func (l *Lab) buildImages(ctx context.Context) error {
 			return fmt.Errorf("creating %s: %w", d, err)
 		}
 	}
-	builds := [][]string{
-		{"-o", filepath.Join(project, "manager"), "."},
-		{"-o", programs + "/", "./hack/images/pause", "./hack/images/echo"},
+	// One go build for the binaries named after their package's directory (cmd/<name>), which builds them in
+	// parallel; one each for the others (the operator, /manager).
+	builds := [][]string{{"-o", programs + "/", "./hack/images/pause", "./hack/images/echo"}}
+	named := []string{"-o", project + "/"}
+	for _, b := range projectBinaries {
+		if path.Base(b.pkg) == b.name {
+			named = append(named, b.pkg)
+		} else {
+			builds = append(builds, []string{"-o", filepath.Join(project, b.name), b.pkg})
+		}
 	}
-	commands, err := commandDirs(l.SourceDir)
-	if err != nil {
-		return err
-	}
-	if len(commands) > 0 {
-		builds = append(builds, append([]string{"-o", project + "/"}, commands...))
-	}
+	builds = append(builds, named)
 	for _, args := range builds {
 		if err := l.goBuild(ctx, args...); err != nil {
 			return err
 		}
 	}
-	projectFiles, err := filesIn(project)
-	if err != nil {
-		return err
-	}
 	return packImages(l.imagesArchive(), []imageSpec{
-		{ref: ProjectImage, files: projectFiles, entrypoint: []string{"/manager"}, user: nonRootUser},
+		projectImage(project),
 		{ref: EchoImage, files: map[string]string{"/echo": filepath.Join(programs, "echo")}, entrypoint: []string{"/echo"}, user: nonRootUser},
 		{ref: PauseImage, files: map[string]string{"/pause": filepath.Join(programs, "pause")}, entrypoint: []string{"/pause"}, user: "65535"},
 	})
@@ -60,37 +57,6 @@ func (l *Lab) goBuild(ctx context.Context, args ...string) error {
 		return fmt.Errorf("go build %s: %w\n%s", strings.Join(args, " "), err, out)
 	}
 	return nil
-}
-
-// commandDirs lists the project's commands, one per directory of cmd/ ("./cmd/controller"); each becomes
-// /<name> in the project image.
-func commandDirs(sourceDir string) ([]string, error) {
-	entries, err := os.ReadDir(filepath.Join(sourceDir, "cmd"))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	} else if err != nil {
-		return nil, fmt.Errorf("listing the project's commands: %w", err)
-	}
-	var dirs []string
-	for _, e := range entries {
-		if e.IsDir() {
-			dirs = append(dirs, "./cmd/"+e.Name())
-		}
-	}
-	return dirs, nil
-}
-
-// filesIn maps /<name> to every file of dir.
-func filesIn(dir string) (map[string]string, error) {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return nil, fmt.Errorf("listing %s: %w", dir, err)
-	}
-	files := map[string]string{}
-	for _, e := range entries {
-		files["/"+e.Name()] = filepath.Join(dir, e.Name())
-	}
-	return files, nil
 }
 
 // importImages loads imagesArchive into one node's containerd, in the namespace the kubelet uses.

@@ -1,9 +1,6 @@
 package lab
 
 import (
-	"archive/tar"
-	"errors"
-	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -43,27 +40,15 @@ func TestPackImages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cf.Config.User != "65532" || !cmp.Equal(cf.Config.Entrypoint, []string{"/manager"}) || cf.OS != "linux" {
-		t.Errorf("config: user %q, entrypoint %q, os %q; want 65532, [/manager], linux", cf.Config.User, cf.Config.Entrypoint, cf.OS)
+	if cf.Config.User != nonRootUser || !cmp.Equal(cf.Config.Entrypoint, []string{"/manager"}) || cf.OS != "linux" {
+		t.Errorf("config: user %q, entrypoint %q, os %q; want %s, [/manager], linux", cf.Config.User, cf.Config.Entrypoint, cf.OS, nonRootUser)
 	}
 	layers, err := img.Layers()
 	if err != nil || len(layers) != 1 {
 		t.Fatalf("layers: %d, %v; want one", len(layers), err)
 	}
-	rc, err := layers[0].Uncompressed()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rc.Close()
 	var got []string
-	tr := tar.NewReader(rc)
-	for {
-		h, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		} else if err != nil {
-			t.Fatal(err)
-		}
+	for _, h := range layerEntries(t, img) {
 		got = append(got, h.Name)
 	}
 	sort.Strings(got)
