@@ -45,6 +45,8 @@ var _ = Describe("OLM", Label("olm"), Ordered, func() {
 	)
 	BeforeAll(func(ctx SpecContext) {
 		c = controllerRuntimeClient()
+		Expect(apierrors.IsNotFound(c.Get(ctx, client.ObjectKey{Name: olm.OperatorNamespace}, &corev1.Namespace{}))).To(BeTrue(),
+			"namespace %s must not exist before the OLM specs: ferrolb is installed in the lab already", olm.OperatorNamespace)
 		before, err := olm.ClusterObjects(ctx, c)
 		Expect(err).NotTo(HaveOccurred())
 		By("building OLM " + olm.Version + " (cached), the bundle and catalog images, and loading them into the nodes")
@@ -117,10 +119,20 @@ spec: {addresses: [10.99.0.202/31]}
 
 	It("upgrades to the next bundle through the catalog, and the Service keeps its address", func(ctx SpecContext) {
 		first, second := a.Bundles[0].CSVName(), a.Bundles[1].CSVName()
-		By("pointing the CatalogSource at a catalog where " + second + " replaces " + first)
+		By("pointing the CatalogSource at a catalog where " + second + " replaces " + first + ", the Service keeping its address throughout")
 		sub.CatalogImage = a.Catalogs[1]
 		Expect(olm.SetCatalogImage(ctx, c, sub)).To(Succeed())
-		awaitCSV(ctx, c, sub, second)
+		Eventually(ctx, func(g Gomega) {
+			got := &corev1.Service{}
+			g.Expect(c.Get(ctx, client.ObjectKeyFromObject(svc), got)).To(Succeed())
+			if len(got.Status.LoadBalancer.Ingress) != 1 || got.Status.LoadBalancer.Ingress[0].IP != ip.String() {
+				StopTrying("the Service lost its address during the upgrade").Attach("ingress", got.Status.LoadBalancer.Ingress).Now()
+			}
+			st, err := olm.InstalledCSV(ctx, c, sub)
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(st.Name).To(Equal(second), "installed CSV")
+			g.Expect(st.Phase).To(Equal("Succeeded"), "%s", st)
+		}).WithTimeout(olmInstallTimeout).Should(Succeed())
 		Eventually(ctx, func() bool {
 			return apierrors.IsNotFound(c.Get(ctx, client.ObjectKey{Namespace: olm.OperatorNamespace, Name: first}, &metav1.PartialObjectMetadata{
 				TypeMeta: metav1.TypeMeta{APIVersion: olm.CSVKind.GroupVersion().String(), Kind: olm.CSVKind.Kind}}))
