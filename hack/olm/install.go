@@ -2,14 +2,10 @@ package olm
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"time"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/wait"
@@ -253,106 +249,4 @@ func WaitForCSV(ctx context.Context, c client.Client, s Subscription, csv string
 		return fmt.Errorf("%w; last seen: %s", err, last)
 	}
 	return err
-}
-
-// Unsubscribe removes the operator as OLM installed it: the Subscription, every CSV and InstallPlan of its
-// namespace (OLM then deletes the operator's deployments, RBAC and webhook configurations), the OperatorGroup,
-// the CatalogSource, and the namespace, waiting until each is gone. It goes on after an error, to remove as
-// much as it can, and returns every error.
-func Unsubscribe(ctx context.Context, c client.Client, s Subscription) error {
-	var errs []error
-	errs = append(errs, deleteAll(ctx, c, s.Namespace, SubscriptionKind, CSVKind, InstallPlanKind, OperatorGroupKind))
-	errs = append(errs, DeleteAndWait(ctx, c, s.catalogSource()), DeleteAndWait(ctx, c, s.catalogAlias()))
-	ns := &unstructured.Unstructured{}
-	ns.SetAPIVersion("v1")
-	ns.SetKind("Namespace")
-	ns.SetName(s.Namespace)
-	errs = append(errs, DeleteAndWait(ctx, c, ns))
-	return errors.Join(errs...)
-}
-
-// deleteAll deletes every object of the kinds in ns and waits until they are gone.
-func deleteAll(ctx context.Context, c client.Client, ns string, kinds ...schema.GroupVersionKind) error {
-	var errs []error
-	for _, gvk := range kinds {
-		list := &unstructured.UnstructuredList{}
-		list.SetGroupVersionKind(gvk.GroupVersion().WithKind(gvk.Kind + "List"))
-		if err := c.List(ctx, list, client.InNamespace(ns)); err != nil {
-			if !meta.IsNoMatchError(err) && !apierrors.IsNotFound(err) {
-				errs = append(errs, fmt.Errorf("listing %s in %s: %w", gvk.Kind, ns, err))
-			}
-			continue
-		}
-		for i := range list.Items {
-			errs = append(errs, DeleteAndWait(ctx, c, &list.Items[i]))
-		}
-	}
-	return errors.Join(errs...)
-}
-
-// DeleteAndWait deletes o (foreground: its dependents first) and waits until it is gone; an object or kind that
-// does not exist is not an error.
-func DeleteAndWait(ctx context.Context, c client.Client, o *unstructured.Unstructured) error {
-	err := c.Delete(ctx, o, client.PropagationPolicy(metav1.DeletePropagationForeground))
-	if apierrors.IsNotFound(err) || meta.IsNoMatchError(err) {
-		return nil
-	} else if err != nil {
-		return fmt.Errorf("deleting %s %s: %w", o.GetKind(), client.ObjectKeyFromObject(o), err)
-	}
-	return waitFor(ctx, fmt.Sprintf("%s %s to be deleted", o.GetKind(), client.ObjectKeyFromObject(o)), func(ctx context.Context) (bool, error) {
-		got := &unstructured.Unstructured{}
-		got.SetGroupVersionKind(o.GroupVersionKind())
-		err := c.Get(ctx, client.ObjectKeyFromObject(o), got)
-		if apierrors.IsNotFound(err) || meta.IsNoMatchError(err) {
-			return true, nil
-		}
-		return false, err
-	})
-}
-
-// Uninstall removes OLM (its objects from Manifests, its CRDs last, which takes every OLM resource left with
-// them), then whatever OLM created cluster-wide for the operators it ran: ClusterRoles, ClusterRoleBindings and
-// webhook configurations labelled with an owner in OLM's namespace or ns. Run Unsubscribe first, while OLM is
-// there to remove the operator. It goes on after an error and returns every error.
-func Uninstall(ctx context.Context, c client.Client, objs []*unstructured.Unstructured, ns string) error {
-	crds, rest := splitCRDs(objs)
-	var errs []error
-	for _, o := range slices.Backward(rest) {
-		errs = append(errs, DeleteAndWait(ctx, c, o))
-	}
-	for _, o := range crds {
-		errs = append(errs, DeleteAndWait(ctx, c, o))
-	}
-	errs = append(errs, deleteOwnedByOLM(ctx, c, Namespace, ns))
-	return errors.Join(errs...)
-}
-
-// olmOwned are the cluster-scoped kinds OLM creates for an operator and labels with its owner CSV's namespace.
-var olmOwned = []schema.GroupVersionKind{
-	{Group: "rbac.authorization.k8s.io", Version: "v1", Kind: "ClusterRole"},
-	{Group: "rbac.authorization.k8s.io", Version: "v1", Kind: "ClusterRoleBinding"},
-	{Group: "admissionregistration.k8s.io", Version: "v1", Kind: "ValidatingWebhookConfiguration"},
-	{Group: "admissionregistration.k8s.io", Version: "v1", Kind: "MutatingWebhookConfiguration"},
-	{Group: "apiregistration.k8s.io", Version: "v1", Kind: "APIService"},
-}
-
-// ownerNamespaceLabel is the label OLM puts on what it creates for a CSV: the CSV's namespace.
-const ownerNamespaceLabel = "olm.owner.namespace"
-
-func deleteOwnedByOLM(ctx context.Context, c client.Client, namespaces ...string) error {
-	var errs []error
-	for _, gvk := range olmOwned {
-		list := &unstructured.UnstructuredList{}
-		list.SetGroupVersionKind(gvk.GroupVersion().WithKind(gvk.Kind + "List"))
-		if err := c.List(ctx, list, client.HasLabels{ownerNamespaceLabel}); err != nil {
-			errs = append(errs, fmt.Errorf("listing %s: %w", gvk.Kind, err))
-			continue
-		}
-		for i := range list.Items {
-			if slices.Contains(namespaces, list.Items[i].GetLabels()[ownerNamespaceLabel]) {
-				errs = append(errs, DeleteAndWait(ctx, c, &list.Items[i]))
-			}
-		}
-	}
-	return errors.Join(errs...)
 }

@@ -55,13 +55,13 @@ var _ = Describe("OLM", Label("olm"), Ordered, func() {
 		sub = a.Subscription()
 		DeferCleanup(func(ctx SpecContext) {
 			By("removing the stack, ferrolb, OLM and the bundle's CRDs")
-			Expect(olm.Remove(ctx, c, a.Manifests, sub, a.Bundles[0].CRDs())).To(Succeed())
+			Expect(olm.Remove(ctx, c, GinkgoWriter, a.Manifests, sub, a.Bundles[0].CRDs())).To(Succeed())
 			after, err := olm.ClusterObjects(ctx, c)
 			Expect(err).NotTo(HaveOccurred())
 			Expect(olm.Added(before, after)).To(BeEmpty(), "cluster-scoped objects left behind")
 		}, NodeTimeout(olmRemoveTimeout))
 		apps = f.Namespace(ctx, "olm")
-		By("installing OLM from its quickstart manifests")
+		By("installing OLM from its Helm chart")
 		Expect(olm.Install(ctx, c, a.Manifests)).To(Succeed())
 	}, NodeTimeout(olmPrepareTimeout))
 

@@ -319,7 +319,7 @@ func removeArtifacts(ctx context.Context, c client.Client, a *olm.Artifacts) err
 	ns.SetKind("Namespace")
 	ns.SetName(demoNamespace)
 	err := olm.DeleteAndWait(ctx, c, ns)
-	return errors.Join(err, olm.Remove(ctx, c, a.Manifests, a.Subscription(), a.Bundles[0].CRDs()))
+	return errors.Join(err, olm.Remove(ctx, c, os.Stdout, a.Manifests, a.Subscription(), a.Bundles[0].CRDs()))
 }
 
 func within(ctx context.Context, d time.Duration, f func(context.Context) error) error {
