@@ -265,7 +265,9 @@ const annotations = `annotations:
   operators.operatorframework.io.bundle.channels.v1: stable,fast
 `
 
-func TestBundleImage(t *testing.T) {
+// fixtureImage is the bundle image of testdata/bundle.
+func fixtureImage(t *testing.T) (*Bundle, v1.Image) {
+	t.Helper()
 	b, err := ReadBundle("testdata/bundle")
 	if err != nil {
 		t.Fatal(err)
@@ -274,6 +276,11 @@ func TestBundleImage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return b, img
+}
+
+func TestBundleImage(t *testing.T) {
+	b, img := fixtureImage(t)
 	again, err := b.Image()
 	if err != nil {
 		t.Fatal(err)
@@ -332,14 +339,7 @@ func TestNextPatch(t *testing.T) {
 }
 
 func TestWriteArchive(t *testing.T) {
-	b, err := ReadBundle("testdata/bundle")
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, err := b.Image()
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, img := fixtureImage(t)
 	ref, err := DigestRef("ferrolb.local/bundle", img)
 	if err != nil {
 		t.Fatal(err)
