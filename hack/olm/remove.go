@@ -55,12 +55,13 @@ func Unsubscribe(ctx context.Context, c client.Client, s Subscription) error {
 }
 
 // Uninstall removes OLM (its objects from Manifests, then its CRDs, which takes every OLM resource left with
-// them), then whatever OLM created cluster-wide for the operators it ran: ClusterRoles, ClusterRoleBindings and
-// webhook configurations labelled with an owner in OLM's namespace or ns. Run Unsubscribe first, while OLM is
-// there to remove the operator.
+// them), then whatever OLM created cluster-wide and its operators stopped before removing: ClusterRoles,
+// ClusterRoleBindings and webhook configurations labelled with an owner (a CSV or an OperatorGroup) in OLM's
+// namespaces or ns. Run Unsubscribe first, while OLM is there to remove the operator.
 func Uninstall(ctx context.Context, c client.Client, objs []*unstructured.Unstructured, ns string) error {
 	crds, rest := splitCRDs(objs)
-	return errors.Join(DeleteAndWait(ctx, c, rest...), DeleteAndWait(ctx, c, crds...), deleteOwnedByOLM(ctx, c, Namespace, ns))
+	return errors.Join(DeleteAndWait(ctx, c, rest...), DeleteAndWait(ctx, c, crds...),
+		deleteOwnedByOLM(ctx, c, Namespace, GlobalOperatorsNamespace, ns))
 }
 
 // list returns every object of the kinds in ns; a kind the cluster does not serve has none.
@@ -121,7 +122,8 @@ func describe(o *unstructured.Unstructured) string {
 	return o.GetKind() + " " + client.ObjectKeyFromObject(o).String()
 }
 
-// olmOwned are the cluster-scoped kinds OLM creates for an operator and labels with its owner CSV's namespace.
+// olmOwned are the cluster-scoped kinds OLM creates for an operator or an OperatorGroup and labels with its
+// owner's namespace.
 var olmOwned = []schema.GroupVersionKind{
 	{Group: "rbac.authorization.k8s.io", Version: "v1", Kind: "ClusterRole"},
 	{Group: "rbac.authorization.k8s.io", Version: "v1", Kind: "ClusterRoleBinding"},
@@ -130,7 +132,7 @@ var olmOwned = []schema.GroupVersionKind{
 	{Group: "apiregistration.k8s.io", Version: "v1", Kind: "APIService"},
 }
 
-// ownerNamespaceLabel is the label OLM puts on what it creates for a CSV: the CSV's namespace.
+// ownerNamespaceLabel is the label OLM puts on what it creates for a CSV or an OperatorGroup: its namespace.
 const ownerNamespaceLabel = "olm.owner.namespace"
 
 func deleteOwnedByOLM(ctx context.Context, c client.Client, namespaces ...string) error {
