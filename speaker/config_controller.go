@@ -105,6 +105,7 @@ func (r *ConfigReconciler) becomeReady(ctx context.Context) {
 				ctrl.LoggerFrom(ctx).Info("Converging a Service before becoming ready", "service", req.NamespacedName, "error", err.Error())
 			}
 		}
+		r.converged.Store(true)
 		ctrl.LoggerFrom(ctx).Info("Ready: every Service converged", "services", len(reqs))
 		if r.o.Ready != nil {
 			r.o.Ready()
