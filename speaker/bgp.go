@@ -70,21 +70,16 @@ func nodeSessions(cfg *config.Config, nodeLabels map[string]string) ([]*config.P
 
 // advertiseBGP records what the node advertises for the Service, its addresses and their advertisements,
 // and asks for the routes to be updated if they changed. It reports whether the Service is news (not
-// advertised before, or with other addresses) and the addresses it no longer has.
-func (s *Speaker) advertiseBGP(key types.NamespacedName, ips []netip.Addr, adverts []advertise.Advertisement) (changed bool, gone []netip.Addr) {
+// advertised before, or with other addresses).
+func (s *Speaker) advertiseBGP(key types.NamespacedName, ips []netip.Addr, adverts []advertise.Advertisement) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	prev, had := s.bgpAnnounced[key]
-	for _, ip := range prev {
-		if !slices.Contains(ips, ip) {
-			gone = append(gone, ip)
-		}
-	}
 	if s.rib.SetService(key.String(), adverts) {
 		s.routesChangedNow()
 	}
 	s.bgpAnnounced[key] = ips
-	return !had || !slices.Equal(prev, ips), gone
+	return !had || !slices.Equal(prev, ips)
 }
 
 // withdrawBGP forgets what the node advertised for the Service; it returns the Service's addresses.
@@ -144,19 +139,13 @@ func (r *ServiceReconciler) reconcileBGP(ctx context.Context, cfg *config.Config
 		r.stopBGP(ctx, key, reason)
 		return
 	}
-	changed, gone := r.advertiseBGP(key, ips, adverts)
-	for _, ip := range gone {
-		announced.DeleteLabelValues(key.String(), "bgp", r.o.NodeName, ip.String())
-	}
+	changed := r.advertiseBGP(key, ips, adverts)
 	if changed {
 		ctrl.LoggerFrom(ctx).Info("Advertising over BGP", "service", klog.KObj(svc), "ips", ips, "peers", r.bgpPeers(key))
 		// Its own action: the recorder folds events that differ only in their note into one series, and
 		// the layer-2 nodeAssigned of the same node must stay a separate event.
 		r.recorder.Eventf(eventRef(svc), nil, corev1.EventTypeNormal, EventNodeAssigned, "Advertise",
 			"announcing from node %q with protocol %q", r.o.NodeName, "bgp")
-	}
-	for _, ip := range ips {
-		announced.WithLabelValues(key.String(), "bgp", r.o.NodeName, ip.String()).Set(1)
 	}
 }
 
@@ -167,9 +156,6 @@ func (r *ServiceReconciler) stopBGP(ctx context.Context, key types.NamespacedNam
 	}
 	if ips := r.withdrawBGP(key); len(ips) > 0 {
 		ctrl.LoggerFrom(ctx).Info("Withdrawn from BGP", "service", key, "ips", ips, "reason", reason)
-		for _, ip := range ips {
-			announced.DeleteLabelValues(key.String(), "bgp", r.o.NodeName, ip.String())
-		}
 	}
 }
 

@@ -8,7 +8,9 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
 	toolscache "k8s.io/client-go/tools/cache"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -22,7 +24,7 @@ import (
 // 10,000 Services the full objects, managedFields above all, cost several times what it reads. So the cache
 // holds:
 //   - ferrolb's configuration from its namespace only, and only the node's own ServiceL2Status and
-//     ServiceBGPStatus objects (found by their node label);
+//     ServiceBGPStatus objects (found by their node label), without their owner references;
 //   - Services, EndpointSlices and Nodes trimmed to the fields the speaker reads (trimService, trimSlice,
 //     trimNode);
 //   - every other object without its managedFields.
@@ -31,8 +33,10 @@ import (
 // object without managedFields keeps those the API server has.
 func CacheOptions(namespace, node string) cache.Options {
 	inNamespace := cache.ByObject{Namespaces: map[string]cache.Config{namespace: {}}}
-	own := cache.ByObject{Namespaces: map[string]cache.Config{namespace: {}},
-		Label: labels.SelectorFromSet(labels.Set{LabelNode: node})}
+	// Selected by namespace with a field selector rather than Namespaces: that keeps one plain informer,
+	// whose indexer addIndexes extends.
+	own := cache.ByObject{Field: fields.OneTermEqualSelector("metadata.namespace", namespace),
+		Label: labels.SelectorFromSet(labels.Set{LabelNode: node}), Transform: trimStatus}
 	return cache.Options{
 		DefaultTransform: cache.TransformStripManagedFields(),
 		ByObject: map[client.Object]cache.ByObject{
@@ -123,40 +127,100 @@ func trimNode(obj any) (any, error) {
 	return out, nil
 }
 
+// trimStatus keeps a status object's identity, labels and status: the speaker writes the status subresource
+// only, and the API server takes nothing else from such a write.
+func trimStatus(obj any) (any, error) {
+	switch o := obj.(type) {
+	case *metallbv1beta1.ServiceL2Status:
+		return &metallbv1beta1.ServiceL2Status{ObjectMeta: trimMeta(&o.ObjectMeta), Status: o.Status}, nil
+	case *metallbv1beta1.ServiceBGPStatus:
+		return &metallbv1beta1.ServiceBGPStatus{ObjectMeta: trimMeta(&o.ObjectMeta), Status: o.Status}, nil
+	}
+	return obj, nil
+}
+
 var (
+	_ toolscache.TransformFunc = trimStatus
 	_ toolscache.TransformFunc = trimService
 	_ toolscache.TransformFunc = trimSlice
 	_ toolscache.TransformFunc = trimNode
 )
 
-// indexService is the field index of the speaker's cache by Service: EndpointSlices by the name of their
-// Service (in their namespace), ServiceL2Status and ServiceBGPStatus objects by their Service's
-// namespace/name.
+// indexService indexes EndpointSlices, ServiceL2Status and ServiceBGPStatus objects by the namespace/name of
+// their Service, in their informers' own indexers: one entry per object, where a controller-runtime field
+// index keeps two (a namespaced value and a cluster-wide one), each a set of its own, about 10 MB at 10,000
+// Services for these three kinds.
 const indexService = "speaker.service"
 
-// addIndexes adds the field indexes the reconcilers look objects up by, instead of scanning every
-// EndpointSlice of a namespace or every status object of the node on each reconcile.
-func addIndexes(ctx context.Context, indexer client.FieldIndexer) error {
-	err := indexer.IndexField(ctx, &discoveryv1.EndpointSlice{}, indexService, func(o client.Object) []string {
-		if name := o.GetLabels()[discoveryv1.LabelServiceName]; name != "" {
-			return []string{name}
+// serviceIndexes are the indexers of the kinds indexed by Service, by kind name.
+type serviceIndexes map[string]toolscache.Indexer
+
+// addIndexes adds indexService to the informers of the kinds looked up by Service; it must run before the
+// cache starts.
+func addIndexes(ctx context.Context, c cache.Cache) (serviceIndexes, error) {
+	indexes := serviceIndexes{}
+	kinds := []struct {
+		obj     client.Object
+		service func(client.Object) string
+	}{
+		{&discoveryv1.EndpointSlice{}, func(o client.Object) string {
+			if name := o.GetLabels()[discoveryv1.LabelServiceName]; name != "" {
+				return o.GetNamespace() + "/" + name
+			}
+			return ""
+		}},
+		{&metallbv1beta1.ServiceL2Status{}, statusService},
+		{&metallbv1beta1.ServiceBGPStatus{}, statusService},
+	}
+	for _, k := range kinds {
+		informer, err := c.GetInformer(ctx, k.obj)
+		if err != nil {
+			return nil, fmt.Errorf("getting the %s informer: %w", kindOf(k.obj), err)
 		}
-		return nil
-	})
+		withIndexer, ok := informer.(interface{ GetIndexer() toolscache.Indexer })
+		if !ok {
+			return nil, fmt.Errorf("the %s informer (%T) has no indexer", kindOf(k.obj), informer)
+		}
+		service := k.service
+		err = informer.AddIndexers(toolscache.Indexers{indexService: func(obj any) ([]string, error) {
+			o, ok := obj.(client.Object)
+			if !ok {
+				return nil, nil
+			}
+			if key := service(o); key != "" {
+				return []string{key}, nil
+			}
+			return nil, nil
+		}})
+		if err != nil {
+			return nil, fmt.Errorf("indexing %s: %w", kindOf(k.obj), err)
+		}
+		indexes[kindOf(k.obj)] = withIndexer.GetIndexer()
+	}
+	return indexes, nil
+}
+
+// statusService is the Service of a status object, from its labels.
+func statusService(o client.Object) string {
+	l := o.GetLabels()
+	if l[LabelServiceName] == "" {
+		return ""
+	}
+	return l[LabelServiceNamespace] + "/" + l[LabelServiceName]
+}
+
+// byService returns the cached objects of the kind that belong to the Service. They are the cache's own: the
+// caller copies one before changing it.
+func (x serviceIndexes) byService(kind string, key types.NamespacedName) ([]client.Object, error) {
+	items, err := x[kind].ByIndex(indexService, key.String())
 	if err != nil {
-		return fmt.Errorf("indexing EndpointSlices: %w", err)
+		return nil, fmt.Errorf("looking %s up by Service: %w", kind, err)
 	}
-	byService := func(o client.Object) []string {
-		l := o.GetLabels()
-		if l[LabelServiceName] == "" {
-			return nil
-		}
-		return []string{l[LabelServiceNamespace] + "/" + l[LabelServiceName]}
-	}
-	for _, o := range []client.Object{&metallbv1beta1.ServiceL2Status{}, &metallbv1beta1.ServiceBGPStatus{}} {
-		if err := indexer.IndexField(ctx, o, indexService, byService); err != nil {
-			return fmt.Errorf("indexing %s: %w", kindOf(o), err)
+	objs := make([]client.Object, 0, len(items))
+	for _, item := range items {
+		if o, ok := item.(client.Object); ok {
+			objs = append(objs, o)
 		}
 	}
-	return nil
+	return objs, nil
 }

@@ -123,17 +123,11 @@ func (r *ServiceReconciler) reconcileLayer2(ctx context.Context, svc *corev1.Ser
 			return
 		}
 	}
-	changed, gone := r.announce(key, announcement{ips: ips, ifaces: ifaces, refresh: r.o.Refresh})
-	for _, ip := range gone {
-		announced.DeleteLabelValues(key.String(), "layer2", r.o.NodeName, ip.String())
-	}
+	changed := r.announce(key, announcement{ips: ips, ifaces: ifaces, refresh: r.o.Refresh})
 	if changed {
 		ctrl.LoggerFrom(ctx).Info("Announcing", "service", klog.KObj(svc), "ips", ips, "interfaces", ifaces.String())
 		r.recorder.Eventf(eventRef(svc), nil, corev1.EventTypeNormal, EventNodeAssigned, "Announce",
 			"announcing from node %q with protocol %q", r.o.NodeName, "layer2")
-	}
-	for _, ip := range ips {
-		announced.WithLabelValues(key.String(), "layer2", r.o.NodeName, ip.String()).Set(1)
 	}
 }
 
@@ -147,9 +141,6 @@ func (r *ServiceReconciler) stop(ctx context.Context, key types.NamespacedName, 
 func (r *ServiceReconciler) stopLayer2(ctx context.Context, key types.NamespacedName, reason string) {
 	if ips := r.withdraw(key); len(ips) > 0 {
 		ctrl.LoggerFrom(ctx).Info("Withdrawn", "service", key, "ips", ips, "reason", reason)
-		for _, ip := range ips {
-			announced.DeleteLabelValues(key.String(), "layer2", r.o.NodeName, ip.String())
-		}
 	}
 }
 
@@ -171,10 +162,14 @@ func addresses(svc *corev1.Service) ([]netip.Addr, string) {
 
 // electionInput gathers what the election of the Service depends on, from the cache.
 func (r *ServiceReconciler) electionInput(ctx context.Context, cfg *config.Config, pool string, svc *corev1.Service) (election.Input, error) {
-	var eps discoveryv1.EndpointSliceList
-	if err := r.List(ctx, &eps, client.InNamespace(svc.Namespace),
-		client.MatchingFields{indexService: svc.Name}, client.UnsafeDisableDeepCopy); err != nil {
-		return election.Input{}, fmt.Errorf("listing EndpointSlices: %w", err)
+	cached, err := r.indexes.byService(kindOf(&discoveryv1.EndpointSlice{}), client.ObjectKeyFromObject(svc))
+	if err != nil {
+		return election.Input{}, err
+	}
+	// Shallow copies, as a List without deep copies would give: the deciders only read them.
+	eps := make([]discoveryv1.EndpointSlice, len(cached))
+	for i, o := range cached {
+		eps[i] = *o.(*discoveryv1.EndpointSlice)
 	}
 	var nodes corev1.NodeList
 	if err := r.List(ctx, &nodes, client.UnsafeDisableDeepCopy); err != nil {
@@ -185,7 +180,7 @@ func (r *ServiceReconciler) electionInput(ctx context.Context, cfg *config.Confi
 		byName[nodes.Items[i].Name] = &nodes.Items[i]
 	}
 	in := election.Input{
-		Service: svc, EndpointSlices: eps.Items, Nodes: byName,
+		Service: svc, EndpointSlices: eps, Nodes: byName,
 		Advertisements:  election.Advertisements(cfg, pool, svc),
 		IgnoreExcludeLB: r.o.IgnoreExcludeLB,
 		Refresh:         r.o.Refresh,

@@ -97,10 +97,11 @@ type Speaker struct {
 	rib           *advertise.RIB
 	routesChanged chan struct{}
 
-	// reader reads past the cache; statusQueue asks the StatusReconciler to write a Service's status
+	// reader reads past the cache; indexes find EndpointSlices and status objects by Service; statusQueue asks the StatusReconciler to write a Service's status
 	// objects; created are the status objects the speaker created that the cache may not show yet, by kind
 	// and Service, under createdMu.
 	reader      client.Reader
+	indexes     serviceIndexes
 	statusQueue *requests
 	createdMu   sync.Mutex
 	created     map[createdStatus]string
@@ -144,7 +145,8 @@ func Setup(mgr ctrl.Manager, o Options) (*Speaker, error) {
 	}
 	s := New(mgr.GetClient(), mgr.GetEventRecorder("metallb-speaker"), o)
 	s.reader = mgr.GetAPIReader()
-	if err := addIndexes(context.Background(), mgr.GetFieldIndexer()); err != nil {
+	var err error
+	if s.indexes, err = addIndexes(context.Background(), mgr.GetCache()); err != nil {
 		return nil, err
 	}
 	if err := (&ConfigReconciler{Speaker: s}).SetupWithManager(mgr); err != nil {
@@ -160,6 +162,9 @@ func Setup(mgr ctrl.Manager, o Options) (*Speaker, error) {
 		if err := mgr.Add(membersRunnable{s}); err != nil {
 			return nil, fmt.Errorf("setting up memberlist changes: %w", err)
 		}
+	}
+	if err := mgr.Add(metricsRunnable{s}); err != nil {
+		return nil, fmt.Errorf("setting up metrics: %w", err)
 	}
 	if o.Router != nil {
 		if err := mgr.Add(routesRunnable{s}); err != nil {
@@ -216,15 +221,14 @@ func (s *Speaker) convergeAll() {
 }
 
 // announce makes the node announce the Service's addresses; it reports whether that is news (the Service
-// was not announced, or with other addresses), and the addresses the Service no longer has.
-func (s *Speaker) announce(key types.NamespacedName, a announcement) (changed bool, gone []netip.Addr) {
+// was not announced, or with other addresses).
+func (s *Speaker) announce(key types.NamespacedName, a announcement) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	prev, had := s.announced[key]
 	for _, ip := range prev.ips {
 		if !slices.Contains(a.ips, ip) {
 			s.release(key, ip)
-			gone = append(gone, ip)
 		}
 	}
 	for _, ip := range a.ips {
@@ -235,7 +239,7 @@ func (s *Speaker) announce(key types.NamespacedName, a announcement) (changed bo
 		s.o.Announcer.SetOwned(ip, a.ifaces, a.refresh)
 	}
 	s.announced[key] = a
-	return !had || !slices.Equal(prev.ips, a.ips), gone
+	return !had || !slices.Equal(prev.ips, a.ips)
 }
 
 // withdraw stops announcing the Service's addresses; it returns those the Service had.

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -124,20 +123,18 @@ type createdStatus struct {
 }
 
 // ownStatuses lists the objects of the list's kind (ServiceL2Status, ServiceBGPStatus) this node keeps for
-// the Service: from the cache, and, for one the speaker created that the cache does not show yet, from the
+// the Service, copies to change: from the cache, and, for one the speaker created that the cache does not show yet, from the
 // API server, so that a Service reconciled again at once does not get a second object.
 func (s *Speaker) ownStatuses(ctx context.Context, key types.NamespacedName, list client.ObjectList) ([]client.Object, error) {
-	if err := s.List(ctx, list, client.InNamespace(s.o.Namespace), statusLabels(s.o.NodeName, key),
-		client.MatchingFields{indexService: key.String()}); err != nil {
-		return nil, fmt.Errorf("listing %s: %w", kindOf(list), err)
-	}
-	items, err := meta.ExtractList(list)
+	cached, err := s.indexes.byService(kindOf(list), key)
 	if err != nil {
 		return nil, err
 	}
-	objs := make([]client.Object, len(items))
-	for i, item := range items {
-		objs[i] = item.(client.Object)
+	objs := make([]client.Object, 0, len(cached))
+	for _, o := range cached {
+		if o.GetNamespace() == s.o.Namespace && o.GetLabels()[LabelNode] == s.o.NodeName {
+			objs = append(objs, o.DeepCopyObject().(client.Object))
+		}
 	}
 	created := createdStatus{kind: kindOf(list), key: key}
 	s.createdMu.Lock()

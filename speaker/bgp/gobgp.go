@@ -72,7 +72,7 @@ func New(opts ...Option) Router {
 		withdrawWait: 2 * time.Second,
 		host:         systemNetwork{},
 		sessions:     map[string]*instance{},
-		routes:       map[string]map[netip.Prefix]advertise.Route{},
+		routes:       map[string]map[netip.Prefix]*advertise.Route{},
 	}
 	for _, opt := range opts {
 		opt(r)
@@ -93,8 +93,9 @@ type gobgpRouter struct {
 	// mu serialises every change and read of the sessions.
 	mu       sync.Mutex
 	sessions map[string]*instance
-	// routes are the routes each session should carry, by session name and prefix.
-	routes map[string]map[netip.Prefix]advertise.Route
+	// routes are the routes each session should carry, by session name and prefix. A route is never
+	// modified, only replaced: the announced paths share it while it holds.
+	routes map[string]map[netip.Prefix]*advertise.Route
 	// idle are stopped servers kept for reuse: GoBGP v3's Serve loop never returns, so a discarded server
 	// would leak its goroutine.
 	idle   []*server.BgpServer
@@ -117,19 +118,32 @@ type instance struct {
 	announced map[netip.Prefix]announcedPath
 }
 
-// announcedPath is a path the adapter added: what it was built from, and the path itself, to withdraw it.
+// announcedPath is a path the adapter added: what it was built from, to compare and to withdraw it. route is
+// the session's route itself (routes are replaced, never modified), so that a route that did not change costs
+// no copy. path is set only for a path found in the RIB whose route is unknown: keeping every GoBGP path
+// would cost about 1 KB per route and session, and a known one is built again to withdraw it.
 type announcedPath struct {
-	route    advertise.Route
+	route    *advertise.Route
 	nextHop  netip.Addr
 	internal bool
 	path     *api.Path
 }
 
+// withdrawal returns the path to withdraw.
+func (a *announcedPath) withdrawal() (*api.Path, error) {
+	if a.path != nil {
+		return a.path, nil
+	}
+	return buildPath(a.route, a.nextHop, a.internal)
+}
+
 // same reports whether the path was built from exactly this route, next hop and session kind.
 func (a *announcedPath) same(r *advertise.Route, nextHop netip.Addr, internal bool) bool {
-	return a.nextHop == nextHop && a.internal == internal && a.route.Prefix == r.Prefix &&
-		a.route.LocalPref == r.LocalPref && slices.Equal(a.route.Communities, r.Communities) &&
-		slices.Equal(a.route.LargeCommunities, r.LargeCommunities)
+	if a.route == nil || a.nextHop != nextHop || a.internal != internal {
+		return false
+	}
+	return a.route == r || a.route.Prefix == r.Prefix && a.route.LocalPref == r.LocalPref &&
+		slices.Equal(a.route.Communities, r.Communities) && slices.Equal(a.route.LargeCommunities, r.LargeCommunities)
 }
 
 func (r *gobgpRouter) SetPeers(ctx context.Context, sessions []Session) error {
@@ -196,9 +210,9 @@ func (r *gobgpRouter) SetRoutes(ctx context.Context, routes map[string][]adverti
 	if r.closed {
 		return errors.New("BGP router closed")
 	}
-	r.routes = make(map[string]map[netip.Prefix]advertise.Route, len(routes))
+	r.routes = make(map[string]map[netip.Prefix]*advertise.Route, len(routes))
 	for name, rs := range routes {
-		m := make(map[netip.Prefix]advertise.Route, len(rs))
+		m := make(map[netip.Prefix]*advertise.Route, len(rs))
 		for _, route := range rs {
 			m[route.Prefix.Masked()] = cloneRoute(&route)
 		}
@@ -223,7 +237,7 @@ func (r *gobgpRouter) UpdateRoutes(ctx context.Context, changes advertise.Change
 	for _, name := range slices.Sorted(maps.Keys(changes)) {
 		routes := r.routes[name]
 		if routes == nil {
-			routes = map[netip.Prefix]advertise.Route{}
+			routes = map[netip.Prefix]*advertise.Route{}
 			r.routes[name] = routes
 		}
 		prefixes := make([]netip.Prefix, 0, len(changes[name]))
@@ -511,7 +525,7 @@ func (r *gobgpRouter) readAnnounced(ctx context.Context, inst *instance) error {
 		if w, ok := want[prefix]; ok {
 			attrs, _ := buildAttrs(w.route, w.nextHop, internal)
 			if fingerprint(attrs) == h.fingerprint {
-				a.route, a.nextHop, a.internal = *w.route, w.nextHop, internal
+				a = announcedPath{route: w.route, nextHop: w.nextHop, internal: internal}
 			}
 		}
 		inst.announced[prefix] = a
@@ -551,7 +565,7 @@ func (r *gobgpRouter) wanted(ctx context.Context, inst *instance, prefixes []net
 			heldBack[prefix] = err
 			continue
 		}
-		want[prefix] = wantedPath{route: &route, nextHop: nh}
+		want[prefix] = wantedPath{route: route, nextHop: nh}
 	}
 	return want, heldBack
 }
@@ -587,7 +601,13 @@ func (r *gobgpRouter) applyPaths(ctx context.Context, inst *instance, prefixes [
 	var errs []error
 	failed := false
 	for _, prefix := range gone {
-		p := inst.announced[prefix].path
+		a := inst.announced[prefix]
+		p, err := a.withdrawal()
+		if err != nil {
+			errs = append(errs, fmt.Errorf("withdrawing %s: %w", prefix, err))
+			failed = true
+			continue
+		}
 		if err := inst.srv.DeletePath(ctx, &api.DeletePathRequest{TableType: api.TableType_GLOBAL, Family: p.Family, Path: p}); err != nil {
 			errs = append(errs, fmt.Errorf("withdrawing %s: %w", prefix, err))
 			failed = true
@@ -612,7 +632,7 @@ func (r *gobgpRouter) applyPaths(ctx context.Context, inst *instance, prefixes [
 			failed = true
 			continue
 		}
-		inst.announced[prefix] = announcedPath{route: cloneRoute(w.route), nextHop: w.nextHop, internal: internal, path: path}
+		inst.announced[prefix] = announcedPath{route: w.route, nextHop: w.nextHop, internal: internal}
 	}
 	if failed {
 		inst.announced = nil // list the RIB next time
@@ -624,11 +644,11 @@ func (r *gobgpRouter) applyPaths(ctx context.Context, inst *instance, prefixes [
 }
 
 // cloneRoute copies the route, so that the caller's slices may change.
-func cloneRoute(r *advertise.Route) advertise.Route {
+func cloneRoute(r *advertise.Route) *advertise.Route {
 	c := *r
 	c.Communities = slices.Clone(r.Communities)
 	c.LargeCommunities = slices.Clone(r.LargeCommunities)
-	return c
+	return &c
 }
 
 // listLocalPaths returns the paths the server originates, by prefix.
@@ -684,11 +704,18 @@ func (r *gobgpRouter) withdrawAll(ctx context.Context, inst *instance) (withdraw
 	}
 	if peer != nil && peer.State.GetSessionState() == api.PeerState_ESTABLISHED {
 		w.updates = peer.State.GetMessages().GetSent().GetUpdate()
-		for _, af := range peer.AfiSafis {
-			if af.State.GetAdvertised() > 0 {
-				w.families++
+		announced := inst.announced
+		if announced == nil {
+			if err := r.readAnnounced(ctx, inst); err != nil {
+				return w, err
 			}
+			announced = inst.announced
 		}
+		families := map[bool]bool{}
+		for prefix := range announced {
+			families[prefix.Addr().Is4()] = true
+		}
+		w.families = len(families)
 	}
 	inst.announced = nil
 	var errs []error
@@ -729,10 +756,13 @@ func (r *gobgpRouter) waitSent(ctx context.Context, inst *instance, w withdrawal
 	}
 }
 
-// getPeer returns GoBGP's view of the session's neighbour, with advertised counts; nil if it has none.
+// getPeer returns GoBGP's view of the session's neighbour; nil if it has none. It never asks for the
+// advertised counts: GoBGP computes them by running the export policy over every path of the RIB, which at
+// 10,000 routes cost megabytes and milliseconds on each of the session poller's calls. The adapter's own
+// count of the paths it put in the RIB is the same number.
 func getPeer(ctx context.Context, inst *instance) (*api.Peer, error) {
 	var peer *api.Peer
-	err := inst.srv.ListPeer(ctx, &api.ListPeerRequest{Address: inst.session.Address.Unmap().String(), EnableAdvertised: true},
+	err := inst.srv.ListPeer(ctx, &api.ListPeerRequest{Address: inst.session.Address.Unmap().String()},
 		func(p *api.Peer) { peer = p })
 	return peer, err
 }
@@ -773,8 +803,10 @@ func (r *gobgpRouter) peerState(ctx context.Context, inst *instance) PeerState {
 	} else if t := peer.GetTimers().GetState().GetDowntime(); t != nil && t.Seconds > 0 {
 		st.Since = t.AsTime()
 	}
-	for _, af := range peer.AfiSafis {
-		st.Advertised += int(af.GetState().GetAdvertised())
+	if st.Up {
+		// Every path of the server's RIB goes to its one neighbour: the export policy accepts all, and the
+		// adapter adds paths of the session's families only.
+		st.Advertised = len(inst.announced)
 	}
 	st.Error = inst.refused
 	if len(inst.heldBack) > 0 {
