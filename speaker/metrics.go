@@ -16,7 +16,7 @@ var (
 	announcedDesc = prometheus.NewDesc("metallb_speaker_announced",
 		"Services being announced from this node. This is desired state, it does not guarantee that the routing protocols have converged.",
 		[]string{"service", "protocol", "node", "ip"}, nil)
-	announced = register(&announcedCollector{speakers: map[*Speaker]struct{}{}})
+	announced    = register(&announcedCollector{speakers: map[*Speaker]struct{}{}})
 	configLoaded = register(prometheus.NewGauge(prometheus.GaugeOpts{
 		Namespace: "metallb", Subsystem: "k8s_client", Name: "config_loaded_bool",
 		Help: "1 once a valid configuration was loaded.",
