@@ -58,11 +58,8 @@ func NewFake() *Fake {
 func (f *Fake) SetPeers(_ context.Context, sessions []Session) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.Err != nil {
-		return f.Err
-	}
-	if f.closed {
-		return errors.New("BGP router closed")
+	if err := f.usable(); err != nil {
+		return err
 	}
 	var errs []error
 	desired := map[string]Session{}
@@ -90,11 +87,8 @@ func (f *Fake) SetPeers(_ context.Context, sessions []Session) error {
 func (f *Fake) SetRoutes(_ context.Context, routes map[string][]advertise.Route) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.Err != nil {
-		return f.Err
-	}
-	if f.closed {
-		return errors.New("BGP router closed")
+	if err := f.usable(); err != nil {
+		return err
 	}
 	for name, rs := range routes {
 		if !slices.EqualFunc(f.routes[name], rs, routeEqual) {
@@ -113,11 +107,8 @@ func (f *Fake) SetRoutes(_ context.Context, routes map[string][]advertise.Route)
 func (f *Fake) UpdateRoutes(_ context.Context, changes advertise.Changes) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.Err != nil {
-		return f.Err
-	}
-	if f.closed {
-		return errors.New("BGP router closed")
+	if err := f.usable(); err != nil {
+		return err
 	}
 	for name, routes := range changes {
 		rs := f.routes[name]
@@ -144,6 +135,17 @@ func (f *Fake) UpdateRoutes(_ context.Context, changes advertise.Changes) error 
 			f.updates[name]++
 		}
 		f.routes[name] = rs
+	}
+	return nil
+}
+
+// usable returns why the Fake refuses calls: Err, or Close; f.mu must be held.
+func (f *Fake) usable() error {
+	if f.Err != nil {
+		return f.Err
+	}
+	if f.closed {
+		return errors.New("BGP router closed")
 	}
 	return nil
 }

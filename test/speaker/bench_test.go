@@ -3,7 +3,6 @@ package speaker_test
 import (
 	"bufio"
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -25,6 +24,7 @@ import (
 	gobgplog "github.com/osrg/gobgp/v3/pkg/log"
 	"github.com/osrg/gobgp/v3/pkg/server"
 	"go.uber.org/zap/zapcore"
+	"golang.org/x/sync/errgroup"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -284,38 +284,14 @@ func benchSlice(namespace, service, node string, i int) *discoveryv1.EndpointSli
 
 // benchParallel runs do(0) … do(n-1) on the given number of goroutines and fails at the first error.
 func benchParallel(b *testing.B, n, workers int, do func(int) error) {
-	next := make(chan int)
-	var (
-		wg    sync.WaitGroup
-		mu    sync.Mutex
-		first error
-	)
-	for range workers {
-		wg.Go(func() {
-			for i := range next {
-				if err := do(i); err != nil {
-					mu.Lock()
-					first = cmpOr(first, err)
-					mu.Unlock()
-				}
-			}
-		})
-	}
+	var g errgroup.Group
+	g.SetLimit(workers)
 	for i := range n {
-		next <- i
+		g.Go(func() error { return do(i) })
 	}
-	close(next)
-	wg.Wait()
-	if first != nil {
-		b.Fatal(first)
+	if err := g.Wait(); err != nil {
+		b.Fatal(err)
 	}
-}
-
-func cmpOr(a, b error) error {
-	if a != nil {
-		return a
-	}
-	return b
 }
 
 // buildSpeaker builds cmd/speaker into a temporary directory.
@@ -630,7 +606,7 @@ func (r *benchRouter) neighbour(b *testing.B) *api.Peer {
 	err := r.srv.ListPeer(context.Background(), &api.ListPeerRequest{Address: "127.0.0.1", EnableAdvertised: true},
 		func(p *api.Peer) { peer = p })
 	if err != nil || peer == nil {
-		b.Fatalf("%s: neighbour: %v", r.name, cmpOr(err, errors.New("missing")))
+		b.Fatalf("%s: neighbour missing (%v)", r.name, err)
 	}
 	return peer
 }
