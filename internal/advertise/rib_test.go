@@ -254,3 +254,22 @@ func BenchmarkRIBChange(b *testing.B) {
 		rib.Changes()
 	}
 }
+
+// BenchmarkRIBRoutes is what handing the whole table costs (the first time, and when the peers change) with
+// 10,000 Services advertised to two peers.
+func BenchmarkRIBRoutes(b *testing.B) {
+	peers := []*config.Peer{peer("p1"), peer("p2", func(p *config.Peer) { p.DualStackAddressFamily = true })}
+	rib := NewRIB()
+	rib.SetPeers(peers)
+	for i := range 10000 {
+		v4 := netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)})
+		rib.SetService(fmt.Sprintf("ns/svc-%d", i), []Advertisement{
+			{Prefix: netip.PrefixFrom(v4, 32), Communities: []config.StandardCommunity{1, 2}},
+			{Prefix: netip.PrefixFrom(v4, 24), LocalPref: 100, Peers: []string{"p2"}},
+		})
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		rib.Routes()
+	}
+}

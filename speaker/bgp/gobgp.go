@@ -142,8 +142,13 @@ func (a *announcedPath) same(r *advertise.Route, nextHop netip.Addr, internal bo
 	if a.route == nil || a.nextHop != nextHop || a.internal != internal {
 		return false
 	}
-	return a.route == r || a.route.Prefix == r.Prefix && a.route.LocalPref == r.LocalPref &&
-		slices.Equal(a.route.Communities, r.Communities) && slices.Equal(a.route.LargeCommunities, r.LargeCommunities)
+	return sameRoute(a.route, r)
+}
+
+// sameRoute reports whether two routes are equal.
+func sameRoute(a, b *advertise.Route) bool {
+	return a == b || a.Prefix == b.Prefix && a.LocalPref == b.LocalPref &&
+		slices.Equal(a.Communities, b.Communities) && slices.Equal(a.LargeCommunities, b.LargeCommunities)
 }
 
 func (r *gobgpRouter) SetPeers(ctx context.Context, sessions []Session) error {
@@ -210,14 +215,23 @@ func (r *gobgpRouter) SetRoutes(ctx context.Context, routes map[string][]adverti
 	if r.closed {
 		return errors.New("BGP router closed")
 	}
-	r.routes = make(map[string]map[netip.Prefix]*advertise.Route, len(routes))
+	desired := make(map[string]map[netip.Prefix]*advertise.Route, len(routes))
 	for name, rs := range routes {
+		prev := r.routes[name]
 		m := make(map[netip.Prefix]*advertise.Route, len(rs))
-		for _, route := range rs {
-			m[route.Prefix.Masked()] = cloneRoute(&route)
+		for i := range rs {
+			prefix := rs[i].Prefix.Masked()
+			// A route that did not change keeps its object: the announced path shares it, and compares
+			// by pointer.
+			if p := prev[prefix]; p != nil && sameRoute(p, &rs[i]) {
+				m[prefix] = p
+			} else {
+				m[prefix] = cloneRoute(&rs[i])
+			}
 		}
-		r.routes[name] = m
+		desired[name] = m
 	}
+	r.routes = desired
 	var errs []error
 	for _, name := range slices.Sorted(maps.Keys(r.sessions)) {
 		if err := r.reconcilePaths(ctx, r.sessions[name]); err != nil {
