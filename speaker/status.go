@@ -7,10 +7,11 @@ import (
 	"reflect"
 	"slices"
 	"strings"
-	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -30,14 +31,9 @@ const (
 	LabelServiceNamespace = "metallb.io/service-namespace"
 )
 
-const (
-	// statusWorkers is how many Services' status objects are written at once: the writes wait on the API
-	// server, not on the CPU.
-	statusWorkers = 8
-	// statusWait is when a Service's status objects are looked at again while the speaker has not converged
-	// every Service yet (after a start): until then, what it announces says nothing.
-	statusWait = 500 * time.Millisecond
-)
+// statusWorkers is how many Services' status objects are written at once: the writes wait on the API server,
+// not on the CPU.
+const statusWorkers = 8
 
 // StatusReconciler keeps the node's status objects of one Service in line with what the node announces for
 // it, as the Speaker holds it in memory: one ServiceL2Status while the node answers ARP and NDP for the
@@ -58,7 +54,7 @@ func (r *StatusReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 		return ctrl.Result{}, nil
 	}
 	if !r.converged.Load() {
-		return ctrl.Result{RequeueAfter: statusWait}, nil
+		return ctrl.Result{}, nil // reviewStatuses asks again for every status object then
 	}
 	key := req.NamespacedName
 	var errs []error
@@ -78,6 +74,27 @@ func (r *StatusReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 		return ctrl.Result{}, fmt.Errorf("writing the status of Service %s: %w", key, err)
 	}
 	return ctrl.Result{}, nil
+}
+
+// reviewStatuses asks the StatusReconciler to look at the Service of every status object the node keeps: until
+// the speaker has converged every Service after a start, what it announces says nothing, so the
+// StatusReconciler leaves the objects alone, and this brings the ones it left to it once it has.
+func (s *Speaker) reviewStatuses(ctx context.Context) {
+	for _, list := range []client.ObjectList{&metallbv1beta1.ServiceL2StatusList{}, &metallbv1beta1.ServiceBGPStatusList{}} {
+		if err := s.List(ctx, list, client.InNamespace(s.o.Namespace), client.MatchingLabels{LabelNode: s.o.NodeName},
+			client.UnsafeDisableDeepCopy); err != nil {
+			// Only a cache that cannot sync fails here; each object's next change brings it back.
+			ctrl.LoggerFrom(ctx).Info("Listing the node's status objects", "error", err.Error())
+			continue
+		}
+		_ = meta.EachListItem(list, func(o runtime.Object) error {
+			l := o.(client.Object).GetLabels()
+			if l[LabelServiceName] != "" {
+				s.statusQueue.add(types.NamespacedName{Namespace: l[LabelServiceNamespace], Name: l[LabelServiceName]})
+			}
+			return nil
+		})
+	}
 }
 
 // layer2Announcement returns the interfaces the node announces the Service's addresses on, and whether it
