@@ -5,7 +5,6 @@ import (
 	"errors"
 	"maps"
 	"net/netip"
-	"reflect"
 	"slices"
 	"time"
 
@@ -34,10 +33,9 @@ const (
 const reasonNodeUnknown = "nodeUnknown"
 
 const (
-	// routesDelay is how long the route updater waits, after a change, for more changes before it hands the
-	// whole table to the Router: a burst (every Service converged after a restart or a configuration change)
-	// makes a handful of SetRoutes calls instead of one per Service, and a single change still reaches the
-	// router at once.
+	// routesDelay is how long the route updater waits, after a change, for more changes before it hands
+	// them to the Router: a burst (every Service converged after a restart or a configuration change) makes a
+	// handful of calls instead of one per Service, and a single change still reaches the router at once.
 	routesDelay = 10 * time.Millisecond
 	// routesRetryMax bounds the wait before handing the table again after the Router refused some of it.
 	routesRetryMax = 30 * time.Second
@@ -46,12 +44,6 @@ const (
 	// peersRetry is when the configuration is applied again after the Router refused some sessions.
 	peersRetry = 30 * time.Second
 )
-
-// bgpAnnouncement is what the node advertises over BGP for one Service.
-type bgpAnnouncement struct {
-	ips     []netip.Addr
-	adverts []advertise.Advertisement
-}
 
 // nodeSessions returns the configuration's peers that select the node with these labels, in name order,
 // with their sessions. A peer the BGP speaker cannot honour makes the configuration invalid for this node.
@@ -76,23 +68,18 @@ func nodeSessions(cfg *config.Config, nodeLabels map[string]string) ([]*config.P
 	return peers, sessions, errors.Join(errs...)
 }
 
-// advertiseBGP records what the node advertises for the Service and asks for the routes to be updated if
-// that changed. It reports whether the Service is news (not advertised before, or with other addresses), the
-// addresses it no longer has, and the peers it is advertised to.
-func (s *Speaker) advertiseBGP(key types.NamespacedName, a bgpAnnouncement) (changed bool, gone []netip.Addr, peers []string) {
+// advertiseBGP records what the node advertises for the Service, its addresses and their advertisements,
+// and asks for the routes to be updated if they changed. It reports whether the Service is news (not
+// advertised before, or with other addresses).
+func (s *Speaker) advertiseBGP(key types.NamespacedName, ips []netip.Addr, adverts []advertise.Advertisement) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	prev, had := s.bgpAnnounced[key]
-	for _, ip := range prev.ips {
-		if !slices.Contains(a.ips, ip) {
-			gone = append(gone, ip)
-		}
-	}
-	if !had || !reflect.DeepEqual(prev.adverts, a.adverts) {
+	if s.rib.SetService(key.String(), adverts) {
 		s.routesChangedNow()
 	}
-	s.bgpAnnounced[key] = a
-	return !had || !slices.Equal(prev.ips, a.ips), gone, advertise.ServicePeers(a.adverts, s.peers)
+	s.bgpAnnounced[key] = ips
+	return !had || !slices.Equal(prev, ips)
 }
 
 // withdrawBGP forgets what the node advertised for the Service; it returns the Service's addresses.
@@ -104,8 +91,10 @@ func (s *Speaker) withdrawBGP(key types.NamespacedName) []netip.Addr {
 		return nil
 	}
 	delete(s.bgpAnnounced, key)
-	s.routesChangedNow()
-	return prev.ips
+	if s.rib.SetService(key.String(), nil) {
+		s.routesChangedNow()
+	}
+	return prev
 }
 
 // routesChangedNow asks, coalesced, for the routes to be handed to the Router again.
@@ -116,28 +105,30 @@ func (s *Speaker) routesChangedNow() {
 	}
 }
 
-// routeTable is the routes every session of the node carries now.
-func (s *Speaker) routeTable() map[string][]advertise.Route {
+// routeChanges returns the routes that changed since the last call, or, with full set or when the RIB says
+// every route may have changed, the whole table.
+func (s *Speaker) routeChanges(full bool) (advertise.Changes, map[string][]advertise.Route) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	services := make(map[string][]advertise.Advertisement, len(s.bgpAnnounced))
-	for key, a := range s.bgpAnnounced {
-		services[key.String()] = a.adverts
+	changes, all := s.rib.Changes()
+	if full || all {
+		return nil, s.rib.Routes()
 	}
-	return advertise.Table(services, s.peers)
+	return changes, nil
 }
 
 // reconcileBGP advertises the Service over BGP from this node when advertise.ForService says so, and
 // withdraws it otherwise.
 func (r *ServiceReconciler) reconcileBGP(ctx context.Context, cfg *config.Config, pool string, svc *corev1.Service,
-	ips []netip.Addr, in election.Input) error {
+	ips []netip.Addr, in election.Input) {
 	if r.o.Router == nil {
-		return nil
+		return
 	}
 	key := client.ObjectKeyFromObject(svc)
 	node := in.Nodes[r.o.NodeName]
 	if node == nil {
-		return r.stopBGP(ctx, key, reasonNodeUnknown)
+		r.stopBGP(ctx, key, reasonNodeUnknown)
+		return
 	}
 	var opts []advertise.Option
 	if r.o.IgnoreExcludeLB {
@@ -145,43 +136,31 @@ func (r *ServiceReconciler) reconcileBGP(ctx context.Context, cfg *config.Config
 	}
 	adverts, reason := advertise.ForService(node, svc, in.EndpointSlices, cfg, pool, opts...)
 	if reason != "" {
-		return r.stopBGP(ctx, key, reason)
+		r.stopBGP(ctx, key, reason)
+		return
 	}
-	changed, gone, peers := r.advertiseBGP(key, bgpAnnouncement{ips: ips, adverts: adverts})
-	for _, ip := range gone {
-		announced.DeleteLabelValues(key.String(), "bgp", r.o.NodeName, ip.String())
-	}
+	changed := r.advertiseBGP(key, ips, adverts)
 	if changed {
-		ctrl.LoggerFrom(ctx).Info("Advertising over BGP", "service", klog.KObj(svc), "ips", ips, "peers", peers)
+		ctrl.LoggerFrom(ctx).Info("Advertising over BGP", "service", klog.KObj(svc), "ips", ips, "peers", r.bgpPeers(key))
 		// Its own action: the recorder folds events that differ only in their note into one series, and
 		// the layer-2 nodeAssigned of the same node must stay a separate event.
 		r.recorder.Eventf(eventRef(svc), nil, corev1.EventTypeNormal, EventNodeAssigned, "Advertise",
 			"announcing from node %q with protocol %q", r.o.NodeName, "bgp")
 	}
-	for _, ip := range ips {
-		announced.WithLabelValues(key.String(), "bgp", r.o.NodeName, ip.String()).Set(1)
-	}
-	if len(peers) == 0 {
-		return r.deleteBGPStatus(ctx, key)
-	}
-	return r.writeBGPStatus(ctx, svc, peers)
 }
 
-// stopBGP withdraws the Service's routes, if the node advertised them, and deletes its ServiceBGPStatus.
-func (r *ServiceReconciler) stopBGP(ctx context.Context, key types.NamespacedName, reason string) error {
+// stopBGP withdraws the Service's routes, if the node advertised them.
+func (r *ServiceReconciler) stopBGP(ctx context.Context, key types.NamespacedName, reason string) {
 	if r.o.Router == nil {
-		return nil
+		return
 	}
 	if ips := r.withdrawBGP(key); len(ips) > 0 {
 		ctrl.LoggerFrom(ctx).Info("Withdrawn from BGP", "service", key, "ips", ips, "reason", reason)
-		for _, ip := range ips {
-			announced.DeleteLabelValues(key.String(), "bgp", r.o.NodeName, ip.String())
-		}
 	}
-	return r.deleteBGPStatus(ctx, key)
 }
 
-// routesRunnable hands the route table to the Router whenever it may have changed, coalescing bursts.
+// routesRunnable hands the routes that changed to the Router, coalescing bursts; the whole table the first
+// time, when the peers changed, and after the Router refused some of it.
 type routesRunnable struct{ s *Speaker }
 
 func (r routesRunnable) Start(ctx context.Context) error {
@@ -199,7 +178,7 @@ func (r routesRunnable) Start(ctx context.Context) error {
 			return nil
 		case <-s.o.Clock.After(routesDelay):
 		}
-		// Changes signalled during the wait are in the table computed now.
+		// Changes signalled during the wait are in what is handed now.
 		select {
 		case <-s.routesChanged:
 		default:
@@ -207,8 +186,15 @@ func (r routesRunnable) Start(ctx context.Context) error {
 		if s.frozen.Load() {
 			continue // shutting down: the Router withdraws everything on Close
 		}
-		table := s.routeTable()
-		if err := s.o.Router.SetRoutes(ctx, table); err != nil {
+		changes, table := s.routeChanges(retry > 0)
+		var err error
+		if table != nil {
+			err = s.o.Router.SetRoutes(ctx, table)
+		} else {
+			err = s.o.Router.UpdateRoutes(ctx, changes)
+		}
+		if err != nil {
+			// The changes are spent: the retry hands the whole table.
 			retry = min(max(2*retry, time.Second), routesRetryMax)
 			log.Error(err, "Handing the routes to the BGP router; retrying", "retryIn", retry)
 			select {
@@ -220,7 +206,7 @@ func (r routesRunnable) Start(ctx context.Context) error {
 			continue
 		}
 		retry = 0
-		log.V(1).Info("Routes handed to the BGP router", "sessions", len(table))
+		log.V(1).Info("Routes handed to the BGP router", "full", table != nil, "sessions", max(len(table), len(changes)))
 	}
 }
 

@@ -105,6 +105,10 @@ func (r *ConfigReconciler) becomeReady(ctx context.Context) {
 				ctrl.LoggerFrom(ctx).Info("Converging a Service before becoming ready", "service", req.NamespacedName, "error", err.Error())
 			}
 		}
+		// The status objects follow from now on: those of the Services converged above are asked for
+		// already, and those whose Service is gone are asked for here.
+		r.converged.Store(true)
+		r.reviewStatuses(ctx)
 		ctrl.LoggerFrom(ctx).Info("Ready: every Service converged", "services", len(reqs))
 		if r.o.Ready != nil {
 			r.o.Ready()

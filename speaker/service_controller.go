@@ -2,7 +2,6 @@ package speaker
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"maps"
 	"net/netip"
@@ -23,7 +22,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
-	metallbv1beta1 "github.com/ferrolb/ferrolb/api/v1beta1"
 	"github.com/ferrolb/ferrolb/internal/assign"
 	"github.com/ferrolb/ferrolb/internal/config"
 	"github.com/ferrolb/ferrolb/internal/election"
@@ -46,7 +44,8 @@ const (
 
 // ServiceReconciler converges the node's announcement of one Service: it asks advertise.ForService whether
 // the node advertises it over BGP, runs the layer-2 election as this node sees it, and announces or withdraws
-// accordingly.
+// accordingly. It reads the cache only and never waits on the API server; the StatusReconciler writes the
+// status objects afterwards.
 type ServiceReconciler struct {
 	*Speaker
 }
@@ -54,17 +53,17 @@ type ServiceReconciler struct {
 // +kubebuilder:rbac:groups="",resources=services;nodes,verbs=get;list;watch
 // +kubebuilder:rbac:groups=discovery.k8s.io,resources=endpointslices,verbs=get;list;watch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
-// +kubebuilder:rbac:groups=metallb.io,resources=servicel2statuses,verbs=get;list;watch;create;update;patch;delete
-// +kubebuilder:rbac:groups=metallb.io,resources=servicel2statuses/status,verbs=get;update;patch
 
-// Reconcile converges one Service.
+// Reconcile converges one Service, then asks for its status objects to follow.
 func (r *ServiceReconciler) Reconcile(ctx context.Context, req reconcile.Request) (ctrl.Result, error) {
 	if r.frozen.Load() {
 		return ctrl.Result{}, nil
 	}
+	defer r.statusQueue.add(req.NamespacedName)
 	svc := &corev1.Service{}
 	if err := r.Get(ctx, req.NamespacedName, svc); apierrors.IsNotFound(err) {
-		return ctrl.Result{}, r.stop(ctx, req.NamespacedName, reasonServiceDeleted)
+		r.stop(ctx, req.NamespacedName, reasonServiceDeleted)
+		return ctrl.Result{}, nil
 	} else if err != nil {
 		return ctrl.Result{}, err
 	}
@@ -77,7 +76,8 @@ func (r *ServiceReconciler) Reconcile(ctx context.Context, req reconcile.Request
 func (r *ServiceReconciler) reconcile(ctx context.Context, svc *corev1.Service) error {
 	key := client.ObjectKeyFromObject(svc)
 	if svc.Spec.Type != corev1.ServiceTypeLoadBalancer || !assign.HasClass(svc, r.o.LoadBalancerClass) {
-		return r.stop(ctx, key, reasonNotLoadBalancer)
+		r.stop(ctx, key, reasonNotLoadBalancer)
+		return nil
 	}
 	cfg := r.config()
 	if cfg == nil {
@@ -85,27 +85,32 @@ func (r *ServiceReconciler) reconcile(ctx context.Context, svc *corev1.Service) 
 	}
 	ips, reason := addresses(svc)
 	if reason != "" {
-		return r.stop(ctx, key, reason)
+		r.stop(ctx, key, reason)
+		return nil
 	}
 	pool := cfg.PoolFor(ips[0])
 	if pool == nil || slices.ContainsFunc(ips, func(ip netip.Addr) bool { return cfg.PoolFor(ip) != pool }) {
-		return r.stop(ctx, key, reasonIPNotAllowed)
+		r.stop(ctx, key, reasonIPNotAllowed)
+		return nil
 	}
 	in, err := r.electionInput(ctx, cfg, pool.Name, svc)
 	if err != nil {
 		return err
 	}
-	// MetalLB's order: BGP, then layer 2; one protocol failing does not hold the other back.
-	return errors.Join(r.reconcileBGP(ctx, cfg, pool.Name, svc, ips, in), r.reconcileLayer2(ctx, svc, ips, in))
+	// MetalLB's order: BGP, then layer 2.
+	r.reconcileBGP(ctx, cfg, pool.Name, svc, ips, in)
+	r.reconcileLayer2(ctx, svc, ips, in)
+	return nil
 }
 
 // reconcileLayer2 announces the Service's addresses from this node when it wins the layer-2 election, and
 // withdraws them otherwise.
-func (r *ServiceReconciler) reconcileLayer2(ctx context.Context, svc *corev1.Service, ips []netip.Addr, in election.Input) error {
+func (r *ServiceReconciler) reconcileLayer2(ctx context.Context, svc *corev1.Service, ips []netip.Addr, in election.Input) {
 	key := client.ObjectKeyFromObject(svc)
 	res := election.ShouldAnnounce(r.o.NodeName, in)
 	if res.Reason != "" {
-		return r.stopLayer2(ctx, key, res.Reason)
+		r.stopLayer2(ctx, key, res.Reason)
+		return
 	}
 	ifaces := layer2.AllInterfaces()
 	if !res.Interfaces.All {
@@ -114,38 +119,29 @@ func (r *ServiceReconciler) reconcileLayer2(ctx context.Context, svc *corev1.Ser
 		if known := r.o.Announcer.Interfaces(); len(known) > 0 && len(ifaces.Select(known)) == 0 {
 			r.recorder.Eventf(eventRef(svc), nil, corev1.EventTypeWarning, EventAnnounceFailed, "Announce",
 				"the interfaces specified by LB IP %q doesn't exist in assigned node %q with protocol %q", ips[0].String(), r.o.NodeName, "layer2")
-			return r.stopLayer2(ctx, key, reasonAnnounceFailed)
+			r.stopLayer2(ctx, key, reasonAnnounceFailed)
+			return
 		}
 	}
-	changed, gone := r.announce(key, announcement{ips: ips, ifaces: ifaces, refresh: r.o.Refresh})
-	for _, ip := range gone {
-		announced.DeleteLabelValues(key.String(), "layer2", r.o.NodeName, ip.String())
-	}
+	changed := r.announce(key, announcement{ips: ips, ifaces: ifaces, refresh: r.o.Refresh})
 	if changed {
 		ctrl.LoggerFrom(ctx).Info("Announcing", "service", klog.KObj(svc), "ips", ips, "interfaces", ifaces.String())
 		r.recorder.Eventf(eventRef(svc), nil, corev1.EventTypeNormal, EventNodeAssigned, "Announce",
 			"announcing from node %q with protocol %q", r.o.NodeName, "layer2")
 	}
-	for _, ip := range ips {
-		announced.WithLabelValues(key.String(), "layer2", r.o.NodeName, ip.String()).Set(1)
-	}
-	return r.writeStatus(ctx, svc, ifaces)
 }
 
 // stop withdraws the Service from both protocols.
-func (r *ServiceReconciler) stop(ctx context.Context, key types.NamespacedName, reason string) error {
-	return errors.Join(r.stopBGP(ctx, key, reason), r.stopLayer2(ctx, key, reason))
+func (r *ServiceReconciler) stop(ctx context.Context, key types.NamespacedName, reason string) {
+	r.stopBGP(ctx, key, reason)
+	r.stopLayer2(ctx, key, reason)
 }
 
-// stopLayer2 withdraws the Service's addresses, if the node announced them, and deletes its ServiceL2Status.
-func (r *ServiceReconciler) stopLayer2(ctx context.Context, key types.NamespacedName, reason string) error {
+// stopLayer2 withdraws the Service's addresses, if the node announced them.
+func (r *ServiceReconciler) stopLayer2(ctx context.Context, key types.NamespacedName, reason string) {
 	if ips := r.withdraw(key); len(ips) > 0 {
 		ctrl.LoggerFrom(ctx).Info("Withdrawn", "service", key, "ips", ips, "reason", reason)
-		for _, ip := range ips {
-			announced.DeleteLabelValues(key.String(), "layer2", r.o.NodeName, ip.String())
-		}
 	}
-	return r.deleteStatus(ctx, key)
 }
 
 // addresses returns the Service's ingress addresses, or MetalLB's reason for announcing none.
@@ -166,10 +162,14 @@ func addresses(svc *corev1.Service) ([]netip.Addr, string) {
 
 // electionInput gathers what the election of the Service depends on, from the cache.
 func (r *ServiceReconciler) electionInput(ctx context.Context, cfg *config.Config, pool string, svc *corev1.Service) (election.Input, error) {
-	var eps discoveryv1.EndpointSliceList
-	if err := r.List(ctx, &eps, client.InNamespace(svc.Namespace),
-		client.MatchingLabels{discoveryv1.LabelServiceName: svc.Name}, client.UnsafeDisableDeepCopy); err != nil {
-		return election.Input{}, fmt.Errorf("listing EndpointSlices: %w", err)
+	cached, err := r.indexes.byService(kindOf(&discoveryv1.EndpointSlice{}), client.ObjectKeyFromObject(svc))
+	if err != nil {
+		return election.Input{}, err
+	}
+	// Shallow copies, as a List without deep copies would give: the deciders only read them.
+	eps := make([]discoveryv1.EndpointSlice, len(cached))
+	for i, o := range cached {
+		eps[i] = *o.(*discoveryv1.EndpointSlice)
 	}
 	var nodes corev1.NodeList
 	if err := r.List(ctx, &nodes, client.UnsafeDisableDeepCopy); err != nil {
@@ -180,7 +180,7 @@ func (r *ServiceReconciler) electionInput(ctx context.Context, cfg *config.Confi
 		byName[nodes.Items[i].Name] = &nodes.Items[i]
 	}
 	in := election.Input{
-		Service: svc, EndpointSlices: eps.Items, Nodes: byName,
+		Service: svc, EndpointSlices: eps, Nodes: byName,
 		Advertisements:  election.Advertisements(cfg, pool, svc),
 		IgnoreExcludeLB: r.o.IgnoreExcludeLB,
 		Refresh:         r.o.Refresh,
@@ -201,18 +201,13 @@ func eventRef(svc *corev1.Service) *corev1.Service {
 // availability, the configuration or memberlist's view change.
 func (r *ServiceReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	all := handler.EnqueueRequestsFromMapFunc(r.allServices)
-	b := ctrl.NewControllerManagedBy(mgr).
+	return ctrl.NewControllerManagedBy(mgr).
 		Named("speaker-service").
 		For(&corev1.Service{}).
 		Watches(&discoveryv1.EndpointSlice{}, handler.EnqueueRequestsFromMapFunc(serviceOfSlice)).
 		Watches(&corev1.Node{}, all, builder.WithPredicates(nodeAvailabilityChanged())).
-		// The node's own ServiceL2Status and ServiceBGPStatus objects (the cache holds no other): one deleted
-		// by hand is written again, and one left by a Service deleted while the speaker was down goes.
-		Watches(&metallbv1beta1.ServiceL2Status{}, handler.EnqueueRequestsFromMapFunc(r.serviceOfStatus))
-	if r.o.Router != nil {
-		b = b.Watches(&metallbv1beta1.ServiceBGPStatus{}, handler.EnqueueRequestsFromMapFunc(r.serviceOfStatus))
-	}
-	return b.WatchesRawSource(source.Channel(r.all, all)).Complete(r)
+		WatchesRawSource(source.Channel(r.all, all)).
+		Complete(r)
 }
 
 func (r *ServiceReconciler) allServices(ctx context.Context, _ client.Object) []reconcile.Request {
@@ -228,14 +223,6 @@ func (r *ServiceReconciler) allServices(ctx context.Context, _ client.Object) []
 		}
 	}
 	return reqs
-}
-
-func (r *ServiceReconciler) serviceOfStatus(_ context.Context, o client.Object) []reconcile.Request {
-	l := o.GetLabels()
-	if o.GetNamespace() != r.o.Namespace || l[LabelNode] != r.o.NodeName || l[LabelServiceName] == "" {
-		return nil
-	}
-	return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: l[LabelServiceNamespace], Name: l[LabelServiceName]}}}
 }
 
 func serviceOfSlice(_ context.Context, o client.Object) []reconcile.Request {

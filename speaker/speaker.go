@@ -14,11 +14,15 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/sets"
 	"k8s.io/client-go/tools/events"
+	"k8s.io/client-go/util/workqueue"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
 
+	"github.com/ferrolb/ferrolb/internal/advertise"
 	"github.com/ferrolb/ferrolb/internal/config"
 	"github.com/ferrolb/ferrolb/speaker/bgp"
 	"github.com/ferrolb/ferrolb/speaker/layer2"
@@ -78,17 +82,29 @@ type Speaker struct {
 
 	// frozen stops every change of announcements: set while the speaker hands over on shutdown.
 	frozen atomic.Bool
-	// ready is done once the first configuration is in force and every Service converged.
-	ready sync.Once
+	// ready is done once the first configuration is in force and every Service converged; converged is
+	// true from then on.
+	ready     sync.Once
+	converged atomic.Bool
 	// all receives a signal to converge every Service again (configuration, nodes or members changed).
 	all chan event.GenericEvent
 
 	// BGP state, under mu. peers are the configuration's peers that select this node, by name order;
-	// bgpAnnounced what each Service advertises from this node. routesChanged asks, coalesced, for the
-	// routes to be computed again and handed to the Router.
+	// bgpAnnounced the addresses each Service advertises from this node, and rib its routes.
+	// routesChanged asks, coalesced, for the routes that changed to be handed to the Router.
 	peers         []*config.Peer
-	bgpAnnounced  map[types.NamespacedName]bgpAnnouncement
+	bgpAnnounced  map[types.NamespacedName][]netip.Addr
+	rib           *advertise.RIB
 	routesChanged chan struct{}
+
+	// reader reads past the cache; indexes find EndpointSlices and status objects by Service; statusQueue asks the StatusReconciler to write a Service's status
+	// objects; created are the status objects the speaker created that the cache may not show yet, by kind
+	// and Service, under createdMu.
+	reader      client.Reader
+	indexes     serviceIndexes
+	statusQueue *requests
+	createdMu   sync.Mutex
+	created     map[createdStatus]string
 }
 
 // announcement is what the node announces for one Service.
@@ -109,8 +125,13 @@ func New(c client.Client, recorder events.EventRecorder, o Options) *Speaker {
 		owners:    map[netip.Addr]sets.Set[types.NamespacedName]{},
 		all:       make(chan event.GenericEvent, 1),
 
-		bgpAnnounced:  map[types.NamespacedName]bgpAnnouncement{},
+		bgpAnnounced:  map[types.NamespacedName][]netip.Addr{},
+		rib:           advertise.NewRIB(),
 		routesChanged: make(chan struct{}, 1),
+
+		reader:      c,
+		statusQueue: &requests{pending: sets.New[reconcile.Request]()},
+		created:     map[createdStatus]string{},
 	}
 }
 
@@ -123,16 +144,27 @@ func Setup(mgr ctrl.Manager, o Options) (*Speaker, error) {
 		return nil, fmt.Errorf("the speaker needs a layer-2 announcer")
 	}
 	s := New(mgr.GetClient(), mgr.GetEventRecorder("metallb-speaker"), o)
+	s.reader = mgr.GetAPIReader()
+	var err error
+	if s.indexes, err = addIndexes(context.Background(), mgr.GetCache()); err != nil {
+		return nil, err
+	}
 	if err := (&ConfigReconciler{Speaker: s}).SetupWithManager(mgr); err != nil {
 		return nil, fmt.Errorf("setting up the configuration reconciler: %w", err)
 	}
 	if err := (&ServiceReconciler{Speaker: s}).SetupWithManager(mgr); err != nil {
 		return nil, fmt.Errorf("setting up the Service reconciler: %w", err)
 	}
+	if err := (&StatusReconciler{Speaker: s}).SetupWithManager(mgr); err != nil {
+		return nil, fmt.Errorf("setting up the status reconciler: %w", err)
+	}
 	if o.Members != nil {
 		if err := mgr.Add(membersRunnable{s}); err != nil {
 			return nil, fmt.Errorf("setting up memberlist changes: %w", err)
 		}
+	}
+	if err := mgr.Add(metricsRunnable{s}); err != nil {
+		return nil, fmt.Errorf("setting up metrics: %w", err)
 	}
 	if o.Router != nil {
 		if err := mgr.Add(routesRunnable{s}); err != nil {
@@ -174,6 +206,7 @@ func (s *Speaker) setConfig(cfg *config.Config, peers []*config.Peer) {
 	s.mu.Lock()
 	s.cfg = cfg
 	s.peers = peers
+	s.rib.SetPeers(peers)
 	s.mu.Unlock()
 	s.routesChangedNow()
 	s.convergeAll()
@@ -188,15 +221,14 @@ func (s *Speaker) convergeAll() {
 }
 
 // announce makes the node announce the Service's addresses; it reports whether that is news (the Service
-// was not announced, or with other addresses), and the addresses the Service no longer has.
-func (s *Speaker) announce(key types.NamespacedName, a announcement) (changed bool, gone []netip.Addr) {
+// was not announced, or with other addresses).
+func (s *Speaker) announce(key types.NamespacedName, a announcement) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	prev, had := s.announced[key]
 	for _, ip := range prev.ips {
 		if !slices.Contains(a.ips, ip) {
 			s.release(key, ip)
-			gone = append(gone, ip)
 		}
 	}
 	for _, ip := range a.ips {
@@ -207,7 +239,7 @@ func (s *Speaker) announce(key types.NamespacedName, a announcement) (changed bo
 		s.o.Announcer.SetOwned(ip, a.ifaces, a.refresh)
 	}
 	s.announced[key] = a
-	return !had || !slices.Equal(prev.ips, a.ips), gone
+	return !had || !slices.Equal(prev.ips, a.ips)
 }
 
 // withdraw stops announcing the Service's addresses; it returns those the Service had.
@@ -234,6 +266,41 @@ func (s *Speaker) release(key types.NamespacedName, ip netip.Addr) {
 		delete(s.owners, ip)
 		s.o.Announcer.Withdraw(ip)
 	}
+}
+
+// requests is a source of reconcile requests from the speaker's own code: the ServiceReconciler asks the
+// StatusReconciler for a Service's status objects through it. Requests made before the controller starts
+// wait for it.
+type requests struct {
+	mu      sync.Mutex
+	queue   workqueue.TypedRateLimitingInterface[reconcile.Request]
+	pending sets.Set[reconcile.Request]
+}
+
+var _ source.TypedSource[reconcile.Request] = (*requests)(nil)
+
+// Start hands the requests to the controller's queue, now and from then on.
+func (q *requests) Start(_ context.Context, queue workqueue.TypedRateLimitingInterface[reconcile.Request]) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.queue = queue
+	for req := range q.pending {
+		queue.Add(req)
+	}
+	q.pending = nil
+	return nil
+}
+
+// add asks for the Service to be reconciled.
+func (q *requests) add(key types.NamespacedName) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	req := reconcile.Request{NamespacedName: key}
+	if q.queue == nil {
+		q.pending.Insert(req)
+		return
+	}
+	q.queue.Add(req)
 }
 
 // membersRunnable converges every Service when memberlist's view changes.

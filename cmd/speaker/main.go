@@ -32,8 +32,6 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/ferrolb/ferrolb/api"
-	metallbv1beta1 "github.com/ferrolb/ferrolb/api/v1beta1"
-	metallbv1beta2 "github.com/ferrolb/ferrolb/api/v1beta2"
 	"github.com/ferrolb/ferrolb/internal/cli"
 	"github.com/ferrolb/ferrolb/speaker"
 	"github.com/ferrolb/ferrolb/speaker/bgp"
@@ -46,7 +44,7 @@ import (
 type options struct {
 	node, pod, namespace, lbClass, logLevel string
 	ignoreExcludeLB                         bool
-	metricsAddr, probeAddr                  string
+	metricsAddr, probeAddr, pprofAddr       string
 	metricsSecure                           bool
 	refresh, handoff                        time.Duration
 	excludeL2Path                           string
@@ -72,6 +70,7 @@ func main() {
 	flag.StringVar(&o.metricsAddr, "metrics-bind-address", ":7472", "The address the metrics endpoint binds to; 0 disables it.")
 	flag.BoolVar(&o.metricsSecure, "metrics-secure", true, "Serve metrics over HTTPS with authentication and authorization.")
 	flag.StringVar(&o.probeAddr, "health-probe-bind-address", ":17472", "The address of /healthz and /readyz.")
+	flag.StringVar(&o.pprofAddr, "pprof-bind-address", "", "The address of Go's /debug/pprof endpoints, for profiling; empty disables them.")
 	flag.DurationVar(&o.refresh, "gratuitous-refresh", 0, "Re-send gratuitous ARP/NDP for every owned address at this period (0: only on takeover), for switches whose MAC tables age out first.")
 	flag.DurationVar(&o.handoff, "handoff-delay", 2*time.Second, "On shutdown, how long to go on answering after leaving memberlist, while the new owners take over.")
 	flag.StringVar(&o.excludeL2Path, "excludel2-path", "/etc/metallb/excludel2.yaml", "MetalLB's file of interface patterns never announced on (announcedInterfacesToExclude); ignored when absent.")
@@ -106,33 +105,20 @@ func run(o options) error {
 	if o.metricsSecure {
 		metricsOpts.FilterProvider = filters.WithAuthenticationAndAuthorization
 	}
-	inNamespace := cache.ByObject{Namespaces: map[string]cache.Config{o.namespace: {}}}
-	// The speaker only ever reads the status objects of its own node.
-	ownStatuses := cache.ByObject{Namespaces: map[string]cache.Config{o.namespace: {}},
-		Label: labels.SelectorFromSet(labels.Set{speaker.LabelNode: o.node})}
 	mlSelector, err := labels.Parse(o.ml.labels)
 	if err != nil {
 		return fmt.Errorf("invalid --ml-labels %q: %w", o.ml.labels, err)
 	}
+	cacheOpts := speaker.CacheOptions(o.namespace, o.node)
+	// Memberlist discovery reads the speaker pods every few seconds: from the cache.
+	cacheOpts.ByObject[&corev1.Pod{}] = cache.ByObject{Namespaces: map[string]cache.Config{o.namespace: {}}, Label: mlSelector}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                 api.NewScheme(),
 		Metrics:                metricsOpts,
 		HealthProbeBindAddress: o.probeAddr,
+		PprofBindAddress:       o.pprofAddr,
 		// Every speaker announces for its own node: no leader election.
-		Cache: cache.Options{ByObject: map[client.Object]cache.ByObject{
-			&metallbv1beta1.IPAddressPool{}:      inNamespace,
-			&metallbv1beta1.L2Advertisement{}:    inNamespace,
-			&metallbv1beta1.BGPAdvertisement{}:   inNamespace,
-			&metallbv1beta2.BGPPeer{}:            inNamespace,
-			&metallbv1beta1.BFDProfile{}:         inNamespace,
-			&metallbv1beta1.Community{}:          inNamespace,
-			&metallbv1beta1.ConfigurationState{}: inNamespace,
-			&metallbv1beta1.ServiceL2Status{}:    ownStatuses,
-			&metallbv1beta1.ServiceBGPStatus{}:   ownStatuses,
-			&corev1.Secret{}:                     inNamespace,
-			// Memberlist discovery reads the speaker pods every few seconds: from the cache.
-			&corev1.Pod{}: {Namespaces: map[string]cache.Config{o.namespace: {}}, Label: mlSelector},
-		}},
+		Cache: cacheOpts,
 	})
 	if err != nil {
 		return fmt.Errorf("creating manager: %w", err)

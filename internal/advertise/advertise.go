@@ -227,40 +227,12 @@ func endpointServes(c discoveryv1.EndpointConditions) bool {
 // advertisements with serviceSelectors). LOCAL_PREF is kept for iBGP peers only. Every peer has an entry,
 // nil when it carries nothing; routes are sorted by prefix.
 func Table(services map[string][]Advertisement, peers []*config.Peer) map[string][]Route {
-	table := make(map[string][]Route, len(peers))
-	for _, peer := range peers {
-		merged := map[netip.Prefix]*Route{}
-		internal := isInternal(peer)
-		for _, adverts := range services {
-			for i := range adverts {
-				a := &adverts[i]
-				if !a.To(peer.Name) || !carries(peer, a.Prefix) {
-					continue
-				}
-				r := merged[a.Prefix]
-				if r == nil {
-					r = &Route{Prefix: a.Prefix}
-					merged[a.Prefix] = r
-				}
-				if internal {
-					r.LocalPref = max(r.LocalPref, a.LocalPref)
-				}
-				r.Communities = append(r.Communities, a.Communities...)
-				r.LargeCommunities = append(r.LargeCommunities, a.LargeCommunities...)
-			}
-		}
-		var routes []Route
-		for _, r := range merged {
-			slices.Sort(r.Communities)
-			r.Communities = slices.Clip(slices.Compact(r.Communities))
-			slices.SortFunc(r.LargeCommunities, compareLarge)
-			r.LargeCommunities = slices.Clip(slices.Compact(r.LargeCommunities))
-			routes = append(routes, *r)
-		}
-		slices.SortFunc(routes, func(a, b Route) int { return ComparePrefixes(a.Prefix, b.Prefix) })
-		table[peer.Name] = routes
+	rib := NewRIB()
+	rib.SetPeers(peers)
+	for key, adverts := range services {
+		rib.SetService(key, adverts)
 	}
-	return table
+	return rib.Routes()
 }
 
 // ServicePeers returns the names of the peers that carry at least one of the Service's advertisements,

@@ -20,6 +20,7 @@ import (
 	"context"
 	"errors"
 	"maps"
+	"net/netip"
 	"slices"
 	"sync"
 
@@ -57,11 +58,8 @@ func NewFake() *Fake {
 func (f *Fake) SetPeers(_ context.Context, sessions []Session) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.Err != nil {
-		return f.Err
-	}
-	if f.closed {
-		return errors.New("BGP router closed")
+	if err := f.usable(); err != nil {
+		return err
 	}
 	var errs []error
 	desired := map[string]Session{}
@@ -89,11 +87,8 @@ func (f *Fake) SetPeers(_ context.Context, sessions []Session) error {
 func (f *Fake) SetRoutes(_ context.Context, routes map[string][]advertise.Route) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.Err != nil {
-		return f.Err
-	}
-	if f.closed {
-		return errors.New("BGP router closed")
+	if err := f.usable(); err != nil {
+		return err
 	}
 	for name, rs := range routes {
 		if !slices.EqualFunc(f.routes[name], rs, routeEqual) {
@@ -102,7 +97,55 @@ func (f *Fake) SetRoutes(_ context.Context, routes map[string][]advertise.Route)
 	}
 	f.routes = make(map[string][]advertise.Route, len(routes))
 	for name, rs := range routes {
-		f.routes[name] = slices.Clone(rs)
+		f.routes[name] = slices.SortedFunc(slices.Values(rs), func(a, b advertise.Route) int {
+			return advertise.ComparePrefixes(a.Prefix, b.Prefix)
+		})
+	}
+	return nil
+}
+
+func (f *Fake) UpdateRoutes(_ context.Context, changes advertise.Changes) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.usable(); err != nil {
+		return err
+	}
+	for name, routes := range changes {
+		rs := f.routes[name]
+		changed := false
+		for prefix, route := range routes {
+			i, found := slices.BinarySearchFunc(rs, prefix, func(r advertise.Route, p netip.Prefix) int {
+				return advertise.ComparePrefixes(r.Prefix, p)
+			})
+			switch {
+			case route == nil && found:
+				rs = slices.Delete(rs, i, i+1)
+			case route == nil:
+				continue
+			case found && routeEqual(rs[i], *route):
+				continue
+			case found:
+				rs[i] = *route
+			default:
+				rs = slices.Insert(rs, i, *route)
+			}
+			changed = true
+		}
+		if changed {
+			f.updates[name]++
+		}
+		f.routes[name] = rs
+	}
+	return nil
+}
+
+// usable returns why the Fake refuses calls: Err, or Close; f.mu must be held.
+func (f *Fake) usable() error {
+	if f.Err != nil {
+		return f.Err
+	}
+	if f.closed {
+		return errors.New("BGP router closed")
 	}
 	return nil
 }

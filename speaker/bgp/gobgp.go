@@ -72,7 +72,7 @@ func New(opts ...Option) Router {
 		withdrawWait: 2 * time.Second,
 		host:         systemNetwork{},
 		sessions:     map[string]*instance{},
-		routes:       map[string][]advertise.Route{},
+		routes:       map[string]map[netip.Prefix]*advertise.Route{},
 	}
 	for _, opt := range opts {
 		opt(r)
@@ -93,7 +93,9 @@ type gobgpRouter struct {
 	// mu serialises every change and read of the sessions.
 	mu       sync.Mutex
 	sessions map[string]*instance
-	routes   map[string][]advertise.Route
+	// routes are the routes each session should carry, by session name and prefix. A route is never
+	// modified, only replaced: the announced paths share it while it holds.
+	routes map[string]map[netip.Prefix]*advertise.Route
 	// idle are stopped servers kept for reuse: GoBGP v3's Serve loop never returns, so a discarded server
 	// would leak its goroutine.
 	idle   []*server.BgpServer
@@ -107,27 +109,46 @@ type instance struct {
 	routerID netip.Addr
 	srv      *server.BgpServer
 	stop     context.CancelFunc // stops the event watch
-	// refused says why the session was shut down after the OPEN; routeErr, why routes are held back.
-	refused, routeErr string
-	desired           int
+	// refused says why the session was shut down after the OPEN; heldBack, why routes are held back, by
+	// prefix.
+	refused  string
+	heldBack map[netip.Prefix]error
 	// announced is what the adapter put in the server's RIB, by prefix; nil when unknown (a new server, or a
 	// RIB operation failed), which makes the next reconcilePaths list the RIB instead.
 	announced map[netip.Prefix]announcedPath
 }
 
-// announcedPath is a path the adapter added: what it was built from, and the path itself, to withdraw it.
+// announcedPath is a path the adapter added: what it was built from, to compare and to withdraw it. route is
+// the session's route itself (routes are replaced, never modified), so that a route that did not change costs
+// no copy. path is set only for a path found in the RIB whose route is unknown: keeping every GoBGP path
+// would cost about 1 KB per route and session, and a known one is built again to withdraw it.
 type announcedPath struct {
-	route    advertise.Route
+	route    *advertise.Route
 	nextHop  netip.Addr
 	internal bool
 	path     *api.Path
 }
 
+// withdrawal returns the path to withdraw.
+func (a *announcedPath) withdrawal() (*api.Path, error) {
+	if a.path != nil {
+		return a.path, nil
+	}
+	return buildPath(a.route, a.nextHop, a.internal)
+}
+
 // same reports whether the path was built from exactly this route, next hop and session kind.
 func (a *announcedPath) same(r *advertise.Route, nextHop netip.Addr, internal bool) bool {
-	return a.nextHop == nextHop && a.internal == internal && a.route.Prefix == r.Prefix &&
-		a.route.LocalPref == r.LocalPref && slices.Equal(a.route.Communities, r.Communities) &&
-		slices.Equal(a.route.LargeCommunities, r.LargeCommunities)
+	if a.route == nil || a.nextHop != nextHop || a.internal != internal {
+		return false
+	}
+	return sameRoute(a.route, r)
+}
+
+// sameRoute reports whether two routes are equal.
+func sameRoute(a, b *advertise.Route) bool {
+	return a == b || a.Prefix == b.Prefix && a.LocalPref == b.LocalPref &&
+		slices.Equal(a.Communities, b.Communities) && slices.Equal(a.LargeCommunities, b.LargeCommunities)
 }
 
 func (r *gobgpRouter) SetPeers(ctx context.Context, sessions []Session) error {
@@ -194,14 +215,59 @@ func (r *gobgpRouter) SetRoutes(ctx context.Context, routes map[string][]adverti
 	if r.closed {
 		return errors.New("BGP router closed")
 	}
-	r.routes = make(map[string][]advertise.Route, len(routes))
+	desired := make(map[string]map[netip.Prefix]*advertise.Route, len(routes))
 	for name, rs := range routes {
-		r.routes[name] = slices.Clone(rs)
+		prev := r.routes[name]
+		m := make(map[netip.Prefix]*advertise.Route, len(rs))
+		for i := range rs {
+			prefix := rs[i].Prefix.Masked()
+			// A route that did not change keeps its object: the announced path shares it, and compares
+			// by pointer.
+			if p := prev[prefix]; p != nil && sameRoute(p, &rs[i]) {
+				m[prefix] = p
+			} else {
+				m[prefix] = cloneRoute(&rs[i])
+			}
+		}
+		desired[name] = m
 	}
+	r.routes = desired
 	var errs []error
 	for _, name := range slices.Sorted(maps.Keys(r.sessions)) {
 		if err := r.reconcilePaths(ctx, r.sessions[name]); err != nil {
 			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (r *gobgpRouter) UpdateRoutes(ctx context.Context, changes advertise.Changes) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return errors.New("BGP router closed")
+	}
+	var errs []error
+	for _, name := range slices.Sorted(maps.Keys(changes)) {
+		routes := r.routes[name]
+		if routes == nil {
+			routes = map[netip.Prefix]*advertise.Route{}
+			r.routes[name] = routes
+		}
+		prefixes := make([]netip.Prefix, 0, len(changes[name]))
+		for prefix, route := range changes[name] {
+			prefix = prefix.Masked()
+			if route == nil {
+				delete(routes, prefix)
+			} else {
+				routes[prefix] = cloneRoute(route)
+			}
+			prefixes = append(prefixes, prefix)
+		}
+		if inst := r.sessions[name]; inst != nil {
+			if err := r.reconcilePrefixes(ctx, inst, prefixes); err != nil {
+				errs = append(errs, err)
+			}
 		}
 	}
 	return errors.Join(errs...)
@@ -404,7 +470,7 @@ func (r *gobgpRouter) established(name string, inst *instance, peerAS uint32) {
 		return
 	}
 	// The local address is known now: routes of the other family may have been waiting for a next hop.
-	if inst.routeErr != "" {
+	if len(inst.heldBack) > 0 {
 		if err := r.reconcilePaths(ctx, inst); err != nil {
 			r.log.Error(err, "Cannot announce BGP routes", "peer", name)
 		}
@@ -416,27 +482,86 @@ type listedPath struct {
 	fingerprint string
 }
 
-// reconcilePaths makes the server's RIB hold exactly the session's routes, touching only what differs. The
-// speaker hands the whole table on every change: with inst.announced known, a route that did not change
-// costs a comparison, not a GoBGP path built and listed (about 10 µs each, which at 10,000 routes made every
-// one-Service change cost 100 ms).
-func (r *gobgpRouter) reconcilePaths(ctx context.Context, inst *instance) error {
-	s := &inst.session
-	internal := s.Internal()
-	var ifaceAddrs []netip.Addr
-	var ifaceErr error
-	ifaceLooked := false
+// wantedPath is a route a session should carry, with its next hop.
+type wantedPath struct {
+	route   *advertise.Route
+	nextHop netip.Addr
+}
 
-	type wanted struct {
-		route   *advertise.Route
-		nextHop netip.Addr
+// reconcilePaths makes the server's RIB hold exactly the session's routes, touching only what differs. With
+// inst.announced known, a route that did not change costs a comparison, not a GoBGP path built and listed
+// (about 10 µs each, which at 10,000 routes made every one-Service change cost 100 ms).
+func (r *gobgpRouter) reconcilePaths(ctx context.Context, inst *instance) error {
+	routes := r.routes[inst.session.Name]
+	if inst.announced == nil {
+		// Unknown: take what the RIB holds. A path whose attributes match stays as it is.
+		if err := r.readAnnounced(ctx, inst); err != nil {
+			return err
+		}
 	}
-	want := map[netip.Prefix]wanted{}
-	var routeErrs []error
-	for i := range r.routes[s.Name] {
-		route := &r.routes[s.Name][i]
-		prefix := route.Prefix.Masked()
-		if !s.Carries(prefix) {
+	prefixes := make([]netip.Prefix, 0, len(routes)+len(inst.announced))
+	for prefix := range routes {
+		prefixes = append(prefixes, prefix)
+	}
+	for prefix := range inst.announced {
+		if _, ok := routes[prefix]; !ok {
+			prefixes = append(prefixes, prefix)
+		}
+	}
+	inst.heldBack = nil
+	return r.applyPaths(ctx, inst, prefixes)
+}
+
+// reconcilePrefixes makes the server's RIB hold the session's routes for these prefixes, as reconcilePaths
+// does for all, at a cost in proportion to the prefixes only.
+func (r *gobgpRouter) reconcilePrefixes(ctx context.Context, inst *instance, prefixes []netip.Prefix) error {
+	if inst.announced == nil {
+		return r.reconcilePaths(ctx, inst)
+	}
+	for _, prefix := range prefixes {
+		delete(inst.heldBack, prefix)
+	}
+	return r.applyPaths(ctx, inst, prefixes)
+}
+
+// readAnnounced learns what the server's RIB holds: a path whose attributes are those of the session's route
+// for its prefix is taken as announced from it, and any other path as one to replace or withdraw.
+func (r *gobgpRouter) readAnnounced(ctx context.Context, inst *instance) error {
+	have, err := listLocalPaths(ctx, inst.srv)
+	if err != nil {
+		return fmt.Errorf("session %q: listing paths: %w", inst.session.Name, err)
+	}
+	internal := inst.session.Internal()
+	want, _ := r.wanted(ctx, inst, slices.Collect(maps.Keys(have)))
+	inst.announced = make(map[netip.Prefix]announcedPath, len(have))
+	for prefix, h := range have {
+		a := announcedPath{path: h.path}
+		if w, ok := want[prefix]; ok {
+			attrs, _ := buildAttrs(w.route, w.nextHop, internal)
+			if fingerprint(attrs) == h.fingerprint {
+				a = announcedPath{route: w.route, nextHop: w.nextHop, internal: internal}
+			}
+		}
+		inst.announced[prefix] = a
+	}
+	return nil
+}
+
+// wanted returns the routes the session should carry among these prefixes, with their next hops, and the
+// routes held back for want of a next hop.
+func (r *gobgpRouter) wanted(ctx context.Context, inst *instance, prefixes []netip.Prefix) (map[netip.Prefix]wantedPath, map[netip.Prefix]error) {
+	s := &inst.session
+	routes := r.routes[s.Name]
+	var (
+		ifaceAddrs  []netip.Addr
+		ifaceErr    error
+		ifaceLooked bool
+		heldBack    map[netip.Prefix]error
+	)
+	want := make(map[netip.Prefix]wantedPath, len(prefixes))
+	for _, prefix := range prefixes {
+		route, ok := routes[prefix]
+		if !ok || !s.Carries(prefix) {
 			continue
 		}
 		if s.Address.Unmap().Is4() != prefix.Addr().Is4() && !ifaceLooked {
@@ -448,46 +573,39 @@ func (r *gobgpRouter) reconcilePaths(ctx context.Context, inst *instance) error 
 			if ifaceErr != nil {
 				err = fmt.Errorf("%w: %w", err, ifaceErr)
 			}
-			routeErrs = append(routeErrs, err)
+			if heldBack == nil {
+				heldBack = map[netip.Prefix]error{}
+			}
+			heldBack[prefix] = err
 			continue
 		}
-		want[prefix] = wanted{route: route, nextHop: nh}
+		want[prefix] = wantedPath{route: route, nextHop: nh}
 	}
-	inst.desired = len(want)
-	inst.routeErr = ""
-	if len(routeErrs) > 0 {
-		inst.routeErr = errors.Join(routeErrs...).Error()
-	}
+	return want, heldBack
+}
 
-	if inst.announced == nil {
-		// Unknown: take what the RIB holds. A path whose attributes match stays as it is.
-		have, err := listLocalPaths(ctx, inst.srv)
-		if err != nil {
-			return fmt.Errorf("session %q: listing paths: %w", s.Name, err)
+// applyPaths makes the server's RIB hold the session's routes for these prefixes: it withdraws the paths of
+// those the session should not carry, and adds those that are new or changed, in prefix order.
+func (r *gobgpRouter) applyPaths(ctx context.Context, inst *instance, prefixes []netip.Prefix) error {
+	s := &inst.session
+	internal := s.Internal()
+	want, heldBack := r.wanted(ctx, inst, prefixes)
+	for prefix, err := range heldBack {
+		if inst.heldBack == nil {
+			inst.heldBack = map[netip.Prefix]error{}
 		}
-		inst.announced = make(map[netip.Prefix]announcedPath, len(have))
-		for prefix, h := range have {
-			a := announcedPath{path: h.path}
-			if w, ok := want[prefix]; ok {
-				attrs, _ := buildAttrs(w.route, w.nextHop, internal)
-				if fingerprint(attrs) == h.fingerprint {
-					a.route, a.nextHop, a.internal = *w.route, w.nextHop, internal
-				}
-			}
-			inst.announced[prefix] = a
-		}
+		inst.heldBack[prefix] = err
 	}
-
 	// Only what changed is sorted (for a stable order of UPDATEs): sorting every prefix on every call
 	// would cost more than the comparisons.
 	var gone, changed []netip.Prefix
-	for prefix := range inst.announced {
-		if _, ok := want[prefix]; !ok {
+	for _, prefix := range prefixes {
+		a, announced := inst.announced[prefix]
+		w, wanted := want[prefix]
+		switch {
+		case announced && !wanted:
 			gone = append(gone, prefix)
-		}
-	}
-	for prefix, w := range want {
-		if a, ok := inst.announced[prefix]; !ok || !a.same(w.route, w.nextHop, internal) {
+		case wanted && (!announced || !a.same(w.route, w.nextHop, internal)):
 			changed = append(changed, prefix)
 		}
 	}
@@ -497,7 +615,13 @@ func (r *gobgpRouter) reconcilePaths(ctx context.Context, inst *instance) error 
 	var errs []error
 	failed := false
 	for _, prefix := range gone {
-		p := inst.announced[prefix].path
+		a := inst.announced[prefix]
+		p, err := a.withdrawal()
+		if err != nil {
+			errs = append(errs, fmt.Errorf("withdrawing %s: %w", prefix, err))
+			failed = true
+			continue
+		}
 		if err := inst.srv.DeletePath(ctx, &api.DeletePathRequest{TableType: api.TableType_GLOBAL, Family: p.Family, Path: p}); err != nil {
 			errs = append(errs, fmt.Errorf("withdrawing %s: %w", prefix, err))
 			failed = true
@@ -509,7 +633,10 @@ func (r *gobgpRouter) reconcilePaths(ctx context.Context, inst *instance) error 
 		w := want[prefix]
 		path, err := buildPath(w.route, w.nextHop, internal)
 		if err != nil {
-			routeErrs = append(routeErrs, fmt.Errorf("building path for %s: %w", prefix, err))
+			if inst.heldBack == nil {
+				inst.heldBack = map[netip.Prefix]error{}
+			}
+			inst.heldBack[prefix] = fmt.Errorf("building path for %s: %w", prefix, err)
 			continue
 		}
 		// Adding a path for a prefix the server already announces replaces it: the peer gets one UPDATE
@@ -519,10 +646,7 @@ func (r *gobgpRouter) reconcilePaths(ctx context.Context, inst *instance) error 
 			failed = true
 			continue
 		}
-		inst.announced[prefix] = announcedPath{route: cloneRoute(w.route), nextHop: w.nextHop, internal: internal, path: path}
-	}
-	if len(routeErrs) > 0 { // with the paths that could not be built
-		inst.routeErr = errors.Join(routeErrs...).Error()
+		inst.announced[prefix] = announcedPath{route: w.route, nextHop: w.nextHop, internal: internal}
 	}
 	if failed {
 		inst.announced = nil // list the RIB next time
@@ -534,11 +658,11 @@ func (r *gobgpRouter) reconcilePaths(ctx context.Context, inst *instance) error 
 }
 
 // cloneRoute copies the route, so that the caller's slices may change.
-func cloneRoute(r *advertise.Route) advertise.Route {
+func cloneRoute(r *advertise.Route) *advertise.Route {
 	c := *r
 	c.Communities = slices.Clone(r.Communities)
 	c.LargeCommunities = slices.Clone(r.LargeCommunities)
-	return c
+	return &c
 }
 
 // listLocalPaths returns the paths the server originates, by prefix.
@@ -594,13 +718,19 @@ func (r *gobgpRouter) withdrawAll(ctx context.Context, inst *instance) (withdraw
 	}
 	if peer != nil && peer.State.GetSessionState() == api.PeerState_ESTABLISHED {
 		w.updates = peer.State.GetMessages().GetSent().GetUpdate()
-		for _, af := range peer.AfiSafis {
-			if af.State.GetAdvertised() > 0 {
-				w.families++
+		announced := inst.announced
+		if announced == nil {
+			if err := r.readAnnounced(ctx, inst); err != nil {
+				return w, err
 			}
+			announced = inst.announced
 		}
+		families := map[bool]bool{}
+		for prefix := range announced {
+			families[prefix.Addr().Is4()] = true
+		}
+		w.families = len(families)
 	}
-	inst.desired = 0
 	inst.announced = nil
 	var errs []error
 	for _, f := range []*api.Family{
@@ -640,17 +770,25 @@ func (r *gobgpRouter) waitSent(ctx context.Context, inst *instance, w withdrawal
 	}
 }
 
-// getPeer returns GoBGP's view of the session's neighbour, with advertised counts; nil if it has none.
+// getPeer returns GoBGP's view of the session's neighbour; nil if it has none. It never asks for the
+// advertised counts: GoBGP computes them by running the export policy over every path of the RIB, which at
+// 10,000 routes cost megabytes and milliseconds on each of the session poller's calls. The adapter's own
+// count of the paths it put in the RIB is the same number.
 func getPeer(ctx context.Context, inst *instance) (*api.Peer, error) {
 	var peer *api.Peer
-	err := inst.srv.ListPeer(ctx, &api.ListPeerRequest{Address: inst.session.Address.Unmap().String(), EnableAdvertised: true},
+	err := inst.srv.ListPeer(ctx, &api.ListPeerRequest{Address: inst.session.Address.Unmap().String()},
 		func(p *api.Peer) { peer = p })
 	return peer, err
 }
 
 func (r *gobgpRouter) peerState(ctx context.Context, inst *instance) PeerState {
 	s := &inst.session
-	st := PeerState{Name: s.Name, Peer: s.PeerAddrPort(), State: "unknown", PeerASN: s.peerASN(), Desired: inst.desired}
+	st := PeerState{Name: s.Name, Peer: s.PeerAddrPort(), State: "unknown", PeerASN: s.peerASN()}
+	for prefix := range r.routes[s.Name] {
+		if s.Carries(prefix) {
+			st.Desired++
+		}
+	}
 	peer, err := getPeer(ctx, inst)
 	switch {
 	case err != nil:
@@ -679,14 +817,25 @@ func (r *gobgpRouter) peerState(ctx context.Context, inst *instance) PeerState {
 	} else if t := peer.GetTimers().GetState().GetDowntime(); t != nil && t.Seconds > 0 {
 		st.Since = t.AsTime()
 	}
-	for _, af := range peer.AfiSafis {
-		st.Advertised += int(af.GetState().GetAdvertised())
+	if st.Up {
+		// Every path of the server's RIB goes to its one neighbour: the export policy accepts all, and the
+		// adapter adds paths of the session's families only.
+		st.Advertised = len(inst.announced)
 	}
 	st.Error = inst.refused
-	if inst.routeErr != "" {
-		st.Error = joinNonEmpty(st.Error, inst.routeErr)
+	if len(inst.heldBack) > 0 {
+		st.Error = joinNonEmpty(st.Error, heldBackError(inst.heldBack).Error())
 	}
 	return st
+}
+
+// heldBackError joins the reasons routes are held back, in prefix order.
+func heldBackError(heldBack map[netip.Prefix]error) error {
+	var errs []error
+	for _, prefix := range slices.SortedFunc(maps.Keys(heldBack), advertise.ComparePrefixes) {
+		errs = append(errs, heldBack[prefix])
+	}
+	return errors.Join(errs...)
 }
 
 func joinNonEmpty(a, b string) string {

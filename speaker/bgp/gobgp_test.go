@@ -390,6 +390,79 @@ func assertNoReset(t *testing.T, before, after *api.Peer) {
 	}
 }
 
+// TestAdapterUpdateRoutes checks the incremental path: only the named prefixes change, attributes are replaced
+// in place, withdrawals are explicit, routes for a session that does not exist yet wait for it, and the
+// session never resets.
+func TestAdapterUpdateRoutes(t *testing.T) {
+	ctx := context.Background()
+	tr := newTestRouter(t, 64513)
+	tr.addNeighbor("127.0.0.1", 64512, "")
+	r := newTestAdapter(t)
+
+	a, b, c := netip.MustParsePrefix("192.0.2.1/32"), netip.MustParsePrefix("192.0.2.2/32"), netip.MustParsePrefix("192.0.2.3/32")
+	// Routes first: the session does not exist yet.
+	err := r.UpdateRoutes(ctx, advertise.Changes{"tor": {
+		a: {Prefix: a, Communities: []config.StandardCommunity{65000<<16 | 1}},
+		b: {Prefix: b},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.SetPeers(ctx, []Session{session("tor", 64512, 64513, "127.0.0.1", tr.port)}); err != nil {
+		t.Fatal(err)
+	}
+	waitUp(t, r, "tor")
+	eventually(t, 5*time.Second, "both routes at the router", func() bool { return len(tr.routes()) == 2 })
+	before := tr.neighbor("127.0.0.1")
+
+	steps := []struct {
+		name    string
+		changes advertise.Changes
+		want    map[string]receivedRoute
+	}{
+		{
+			name:    "add one, change another",
+			changes: advertise.Changes{"tor": {b: {Prefix: b, Communities: []config.StandardCommunity{65000<<16 | 2}}, c: {Prefix: c}}},
+			want: map[string]receivedRoute{
+				"192.0.2.1/32": {NextHop: "127.0.0.1", ASPath: "64512", Communities: "65000:1"},
+				"192.0.2.2/32": {NextHop: "127.0.0.1", ASPath: "64512", Communities: "65000:2"},
+				"192.0.2.3/32": {NextHop: "127.0.0.1", ASPath: "64512"},
+			},
+		},
+		{
+			name:    "withdraw one; a withdrawal of a prefix never announced and a session that does not exist change nothing",
+			changes: advertise.Changes{"tor": {a: nil, netip.MustParsePrefix("192.0.2.9/32"): nil}, "ghost": {c: nil}},
+			want: map[string]receivedRoute{
+				"192.0.2.2/32": {NextHop: "127.0.0.1", ASPath: "64512", Communities: "65000:2"},
+				"192.0.2.3/32": {NextHop: "127.0.0.1", ASPath: "64512"},
+			},
+		},
+	}
+	for _, step := range steps {
+		if err := r.UpdateRoutes(ctx, step.changes); err != nil {
+			t.Fatalf("%s: %v", step.name, err)
+		}
+		eventually(t, 5*time.Second, step.name, func() bool { return equalRoutes(tr.routes(), step.want) })
+		assertNoReset(t, before, tr.neighbor("127.0.0.1"))
+	}
+	if st := peerState(t, r, "tor"); st.Desired != 2 || st.Advertised != 2 {
+		t.Errorf("state %+v: want 2 desired, 2 advertised", st)
+	}
+
+	// A full table afterwards agrees with what the updates left: nothing is sent.
+	sent := peerState(t, r, "tor").UpdatesSent
+	err = r.SetRoutes(ctx, map[string][]advertise.Route{"tor": {
+		{Prefix: b, Communities: []config.StandardCommunity{65000<<16 | 2}}, {Prefix: c},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if now := peerState(t, r, "tor").UpdatesSent; now != sent {
+		t.Errorf("UPDATEs sent went from %d to %d with nothing changed", sent, now)
+	}
+}
+
 func TestAdapterEBGPIPv6FourByteASN(t *testing.T) {
 	ctx := context.Background()
 	tr := newTestRouter(t, 64513)

@@ -42,6 +42,10 @@ type Router interface {
 	// is re-announced with its new attributes, without resetting the session) and withdrawn one by one.
 	// Routes of names with no session are kept and announced once SetPeers adds it.
 	SetRoutes(ctx context.Context, routes map[string][]advertise.Route) error
+	// UpdateRoutes changes the routes of the prefixes it names only (advertise.RIB.Changes): for each session
+	// by name, a prefix maps to its route, or to nil when the session no longer carries it. The routes of the
+	// other prefixes stay as the previous calls left them, so a change costs in proportion to its size.
+	UpdateRoutes(ctx context.Context, changes advertise.Changes) error
 	// Peers returns the state of every session, sorted by name.
 	Peers(ctx context.Context) []PeerState
 	// Close withdraws every route, waits (bounded by ctx) until the withdrawals are sent, then closes

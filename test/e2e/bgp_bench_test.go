@@ -181,10 +181,10 @@ var _ = Describe("BGP benchmark", Label("benchmark"), Ordered, ContinueOnFailure
 		By("reading the speakers' memory with every Service advertised")
 		rss := map[string]int64{}
 		for _, h := range hosts {
-			var hwm int64
-			rss[h.Name], hwm = memory(pids[h.Name])
-			fmt.Fprintf(w, "speaker on %s, %d Services advertised to 2 peers: VmRSS %.1f MiB, VmHWM %.1f MiB, CPU %v\t\t\t\t\t\t\n",
-				h.Name, bulk, float64(rss[h.Name])/(1<<20), float64(hwm)/(1<<20), (cpuTime(pids[h.Name]) - cpuBefore[h.Name]).Round(10*time.Millisecond))
+			m := memory(pids[h.Name])
+			rss[h.Name] = m.rss
+			fmt.Fprintf(w, "speaker on %s, %d Services advertised to 2 peers: VmRSS %.1f MiB (RssAnon %.1f, RssFile %.1f), VmHWM %.1f MiB, CPU %v\t\t\t\t\t\t\n",
+				h.Name, bulk, mib(m.rss), mib(m.anon), mib(m.file), mib(m.hwm), (cpuTime(pids[h.Name]) - cpuBefore[h.Name]).Round(10*time.Millisecond))
 		}
 
 		Expect(w.Flush()).To(Succeed()) // the rows so far, should the deletion not finish
@@ -355,9 +355,16 @@ func parallel(n, workers int, do func(int)) {
 	wg.Wait()
 }
 
-// memory returns the process's resident set size and its peak (VmRSS, VmHWM), in bytes.
-func memory(pid string) (rss, hwm int64) {
+// residentMemory is a process's resident memory, in bytes (/proc/<pid>/status): VmRSS, its anonymous part
+// (heap, stacks) and its file-backed part (the binary's pages, shared and reclaimable), and the peak VmHWM.
+type residentMemory struct{ rss, anon, file, hwm int64 }
+
+func mib(bytes int64) float64 { return float64(bytes) / (1 << 20) }
+
+// memory returns the process's resident memory.
+func memory(pid string) residentMemory {
 	GinkgoHelper()
+	var m residentMemory
 	b, err := os.ReadFile("/proc/" + pid + "/status")
 	Expect(err).NotTo(HaveOccurred())
 	for line := range strings.Lines(string(b)) {
@@ -369,13 +376,17 @@ func memory(pid string) (rss, hwm int64) {
 		Expect(err).NotTo(HaveOccurred(), line)
 		switch fields[0] {
 		case "VmRSS:":
-			rss = kb << 10
+			m.rss = kb << 10
+		case "RssAnon:":
+			m.anon = kb << 10
+		case "RssFile:":
+			m.file = kb << 10
 		case "VmHWM:":
-			hwm = kb << 10
+			m.hwm = kb << 10
 		}
 	}
-	Expect(rss).To(BeNumerically(">", 0), "VmRSS in /proc/%s/status", pid)
-	return rss, hwm
+	Expect(m.rss).To(BeNumerically(">", 0), "VmRSS in /proc/%s/status", pid)
+	return m
 }
 
 // cpuTime returns the user and system CPU time the process has used (/proc/<pid>/stat, 100 ticks a second).

@@ -6,6 +6,8 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -204,6 +206,39 @@ var _ = Describe("The operator with a legacy MetalLB ConfigMap", func() {
 		Expect(c.Get(ctx, client.ObjectKeyFromObject(legacy), got)).To(Succeed())
 		Expect(got.ResourceVersion).To(Equal(legacy.ResourceVersion))
 		Expect(got.OwnerReferences).To(BeEmpty())
+	}, SpecTimeout(specTimeout))
+})
+
+var _ = Describe("configmaptocrs", func() {
+	It("converts every legacy configuration of the reference and the seeds into resources the API server accepts", func(ctx SpecContext) {
+		installCRDs()
+		ns := f.Namespace(ctx, "configmaptocrs")
+		bin := filepath.Join(GinkgoT().TempDir(), "configmaptocrs")
+		build := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/configmaptocrs")
+		build.Dir = repoPath()
+		out, err := build.CombinedOutput()
+		Expect(err).NotTo(HaveOccurred(), string(out))
+		var inputs []string
+		for _, dir := range []string{"cases", "seeds"} {
+			goldens, err := filepath.Glob(repoPath("internal", "migrate", "testdata", dir, "*.golden"))
+			Expect(err).NotTo(HaveOccurred())
+			for _, g := range goldens {
+				if !strings.HasSuffix(g, ".error.golden") {
+					inputs = append(inputs, strings.TrimSuffix(g, ".golden")+".yaml")
+				}
+			}
+		}
+		Expect(len(inputs)).To(BeNumerically(">=", 7), "the reference's cases and the seeds' valid ConfigMaps")
+		for _, in := range inputs {
+			By("configmaptocrs < " + filepath.Base(in) + " | kubectl apply --dry-run=server -f -")
+			crs, err := exec.CommandContext(ctx, bin, "-namespace", ns, in).Output()
+			Expect(err).NotTo(HaveOccurred(), "converting %s", in)
+			apply := f.Lab.KubectlCommand(ctx, "apply", "--dry-run=server", "-f", "-")
+			apply.Stdin = strings.NewReader(string(crs))
+			out, err := apply.CombinedOutput()
+			Expect(err).NotTo(HaveOccurred(), "%s:\n%s", in, out)
+			Expect(string(out)).To(ContainSubstring("(server dry run)"))
+		}
 	}, SpecTimeout(specTimeout))
 })
 

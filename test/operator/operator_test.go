@@ -279,6 +279,13 @@ var _ = Describe("The metallb resource", Ordered, func() {
 		})
 
 		It("restores the edited args of the controller Deployment", func(ctx context.Context) {
+			// The args of the current spec: an earlier spec's change may still be on its way.
+			level := getMetalLB(ctx, metallbKey).Spec.LogLevel
+			if level == "" {
+				level = "info"
+			}
+			Eventually(func() bool { return hasArg(deployment(ctx).Spec.Template.Spec, "--log-level="+level) }).Should(BeTrue())
+			settle()
 			want := deployment(ctx).Spec.Template.Spec.Containers[0].Args
 			Eventually(func() error {
 				d := deployment(ctx)

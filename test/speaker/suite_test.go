@@ -15,12 +15,10 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/sets"
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
@@ -29,8 +27,6 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	"sigs.k8s.io/yaml"
 
-	metallbv1beta1 "github.com/ferrolb/ferrolb/api/v1beta1"
-	metallbv1beta2 "github.com/ferrolb/ferrolb/api/v1beta2"
 	"github.com/ferrolb/ferrolb/controllers"
 	"github.com/ferrolb/ferrolb/speaker"
 	"github.com/ferrolb/ferrolb/speaker/bgp"
@@ -175,25 +171,11 @@ func ignoringExcludeLB() speakerOption {
 // has the interface eth0, configured like cmd/speaker (its cache in particular).
 func startSpeaker(node string, opts ...speakerOption) *runningSpeaker {
 	GinkgoHelper()
-	inNamespace := cache.ByObject{Namespaces: map[string]cache.Config{ns: {}}}
-	ownStatuses := cache.ByObject{Namespaces: map[string]cache.Config{ns: {}},
-		Label: labels.SelectorFromSet(labels.Set{speaker.LabelNode: node})}
 	mgr, err := ctrl.NewManager(speakerCfg, ctrl.Options{
 		Scheme:     testenv.Scheme,
 		Metrics:    metricsserver.Options{BindAddress: "0"},
 		Controller: config.Controller{SkipNameValidation: ptr.To(true)},
-		Cache: cache.Options{ByObject: map[client.Object]cache.ByObject{
-			&metallbv1beta1.IPAddressPool{}:      inNamespace,
-			&metallbv1beta1.L2Advertisement{}:    inNamespace,
-			&metallbv1beta1.BGPAdvertisement{}:   inNamespace,
-			&metallbv1beta2.BGPPeer{}:            inNamespace,
-			&metallbv1beta1.BFDProfile{}:         inNamespace,
-			&metallbv1beta1.Community{}:          inNamespace,
-			&metallbv1beta1.ConfigurationState{}: inNamespace,
-			&metallbv1beta1.ServiceL2Status{}:    ownStatuses,
-			&metallbv1beta1.ServiceBGPStatus{}:   ownStatuses,
-			&corev1.Secret{}:                     inNamespace,
-		}},
+		Cache:      speaker.CacheOptions(ns, node),
 	})
 	Expect(err).NotTo(HaveOccurred())
 	r := &runningSpeaker{node: node, fake: layer2test.New("eth0"), router: bgp.NewFake(), view: members.subscribe(), done: make(chan struct{})}
