@@ -68,43 +68,56 @@ func (b *Builder) Ensure(names ...string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", err
-	}
-	if len(missing(dir, names)) == 0 {
-		return dir, nil
-	}
-	lock, err := os.OpenFile(filepath.Join(dir, ".lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	err = BuildOnce(dir, names, b.logf, func(todo []string) error {
+		var k8s []string
+		etcd := false
+		for _, n := range todo {
+			if n == "etcd" {
+				etcd = true
+			} else {
+				k8s = append(k8s, n)
+			}
+		}
+		if len(k8s) > 0 {
+			if err := b.buildKubernetes(dir, k8s); err != nil {
+				return err
+			}
+		}
+		if etcd {
+			return b.buildEtcd(dir)
+		}
+		return nil
+	})
 	if err != nil {
 		return "", err
 	}
+	return dir, nil
+}
+
+// BuildOnce makes sure every named executable is in dir. It returns at once when they all are; otherwise it
+// takes an exclusive lock on dir/.lock and calls build with the ones still missing, so that parallel callers
+// (test packages, the lab) wait for one build instead of each running their own.
+func BuildOnce(dir string, names []string, logf func(string, ...any), build func(missing []string) error) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	if len(missing(dir, names)) == 0 {
+		return nil
+	}
+	lock, err := os.OpenFile(filepath.Join(dir, ".lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return err
+	}
 	defer lock.Close()
-	b.logf("waiting for the build lock %s", lock.Name())
+	logf("waiting for the build lock %s", lock.Name())
 	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
-		return "", fmt.Errorf("locking %s: %w", lock.Name(), err)
+		return fmt.Errorf("locking %s: %w", lock.Name(), err)
 	}
 	// Another caller may have built them while this one waited.
-	todo := missing(dir, names)
-	var k8s []string
-	etcd := false
-	for _, n := range todo {
-		if n == "etcd" {
-			etcd = true
-		} else {
-			k8s = append(k8s, n)
-		}
+	if todo := missing(dir, names); len(todo) > 0 {
+		return build(todo)
 	}
-	if len(k8s) > 0 {
-		if err := b.buildKubernetes(dir, k8s); err != nil {
-			return "", err
-		}
-	}
-	if etcd {
-		if err := b.buildEtcd(dir); err != nil {
-			return "", err
-		}
-	}
-	return dir, nil
+	return nil
 }
 
 func missing(dir string, names []string) []string {

@@ -301,29 +301,13 @@ func (d *demo) describe(ctx context.Context, name string) (row, error) {
 		return r, errors.New("no address yet")
 	}
 	r.ip = svc.Status.LoadBalancer.Ingress[0].IP
-	var nodes []string
+	nodes, err := d.announcers(ctx, name)
+	if err != nil {
+		return r, err
+	}
+	r.mode = "layer 2"
 	if strings.HasSuffix(name, "-bgp") {
 		r.mode = "BGP"
-		list := &metallbv1beta1.ServiceBGPStatusList{}
-		if err := d.client.List(ctx, list, client.InNamespace(namespace)); err != nil {
-			return r, err
-		}
-		for _, s := range list.Items {
-			if s.Status.ServiceName == name && s.Status.ServiceNamespace == appNamespace {
-				nodes = append(nodes, s.Status.Node)
-			}
-		}
-	} else {
-		r.mode = "layer 2"
-		list := &metallbv1beta1.ServiceL2StatusList{}
-		if err := d.client.List(ctx, list, client.InNamespace(namespace)); err != nil {
-			return r, err
-		}
-		for _, s := range list.Items {
-			if s.Status.ServiceName == name && s.Status.ServiceNamespace == appNamespace {
-				nodes = append(nodes, s.Status.Node)
-			}
-		}
 	}
 	if len(nodes) == 0 {
 		return r, errors.New("no node announces it yet")
@@ -344,6 +328,29 @@ func (d *demo) describe(ctx context.Context, name string) (row, error) {
 	}
 	r.answer = strings.TrimSpace(answer)
 	return r, nil
+}
+
+// announcers are the nodes whose ServiceL2Status or ServiceBGPStatus names the Service.
+func (d *demo) announcers(ctx context.Context, name string) ([]string, error) {
+	l2, bgp := &metallbv1beta1.ServiceL2StatusList{}, &metallbv1beta1.ServiceBGPStatusList{}
+	for _, list := range []client.ObjectList{l2, bgp} {
+		if err := d.client.List(ctx, list, client.InNamespace(namespace)); err != nil {
+			return nil, err
+		}
+	}
+	var nodes []string
+	add := func(service, serviceNamespace, node string) {
+		if service == name && serviceNamespace == appNamespace {
+			nodes = append(nodes, node)
+		}
+	}
+	for _, s := range l2.Items {
+		add(s.Status.ServiceName, s.Status.ServiceNamespace, s.Status.Node)
+	}
+	for _, s := range bgp.Items {
+		add(s.Status.ServiceName, s.Status.ServiceNamespace, s.Status.Node)
+	}
+	return nodes, nil
 }
 
 // route is how the FRR router reaches ip: "bgp via a, b" for a BGP route (one next hop per announcing node),

@@ -8,11 +8,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
-	"syscall"
 	"time"
 
 	"golang.org/x/mod/modfile"
+
+	"github.com/ferrolb/ferrolb/hack/assets"
 )
 
 // The pinned versions. OLM v0.33.0 is the release that pairs with operator-registry v1.5x: v0.32.0 (which pins
@@ -90,47 +92,21 @@ func (b *Builder) Ensure() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", err
-	}
-	if len(missing(dir, Binaries())) == 0 {
-		return dir, nil
-	}
-	lock, err := os.OpenFile(filepath.Join(dir, ".lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	err = assets.BuildOnce(dir, Binaries(), b.logf, func(todo []string) error {
+		if slices.Contains(todo, probeBinary) {
+			if err := b.buildProbe(dir); err != nil {
+				return err
+			}
+		}
+		if slices.ContainsFunc(todo, func(n string) bool { return n != probeBinary }) {
+			return b.buildOLM(dir)
+		}
+		return nil
+	})
 	if err != nil {
 		return "", err
 	}
-	defer lock.Close()
-	b.logf("waiting for the build lock %s", lock.Name())
-	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
-		return "", fmt.Errorf("locking %s: %w", lock.Name(), err)
-	}
-	// Another caller may have built them while this one waited.
-	todo := missing(dir, Binaries())
-	if len(todo) == 0 {
-		return dir, nil
-	}
-	if len(missing(dir, []string{probeBinary})) > 0 {
-		if err := b.buildProbe(dir); err != nil {
-			return "", err
-		}
-	}
-	if len(missing(dir, Binaries())) > 0 {
-		if err := b.buildOLM(dir); err != nil {
-			return "", err
-		}
-	}
 	return dir, nil
-}
-
-func missing(dir string, names []string) []string {
-	var out []string
-	for _, n := range names {
-		if st, err := os.Stat(filepath.Join(dir, n)); err != nil || st.Mode()&0o111 == 0 {
-			out = append(out, n)
-		}
-	}
-	return out
 }
 
 // buildOLM builds OLM's binaries and opm in a throwaway module that requires OLM and mirrors its go.mod's

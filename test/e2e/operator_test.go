@@ -46,12 +46,7 @@ var _ = Describe("The operator", Ordered, func() {
 		installCRDs()
 		ns = f.Namespace(ctx, "operator")
 		deployOperator(ctx, c, ns)
-		// Whatever happens to the specs, the operator releases the cluster-scoped operands before it goes.
-		DeferCleanup(func(ctx SpecContext) {
-			Expect(client.IgnoreNotFound(c.Delete(ctx, metallb()))).To(Succeed())
-			Eventually(ctx, func() bool { return apierrors.IsNotFound(c.Get(ctx, client.ObjectKeyFromObject(metallb()), metallb())) }).
-				Should(BeTrue(), "the operator releases the MetalLB resource")
-		}, NodeTimeout(specTimeout))
+		releaseAtCleanup(c, metallb())
 	}, NodeTimeout(specTimeout))
 
 	It("deploys the controller and a speaker on every node from the MetalLB resource, and reports Available", func(ctx SpecContext) {
@@ -172,11 +167,7 @@ var _ = Describe("The operator with a legacy MetalLB ConfigMap", func() {
 		Expect(c.Create(ctx, legacy)).To(Succeed())
 		m := &metallbv1beta1.MetalLB{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: controllers.MetalLBName}}
 		Expect(c.Create(ctx, m)).To(Succeed())
-		DeferCleanup(func(ctx SpecContext) {
-			Expect(client.IgnoreNotFound(c.Delete(ctx, m))).To(Succeed())
-			Eventually(ctx, func() bool { return apierrors.IsNotFound(c.Get(ctx, client.ObjectKeyFromObject(m), m)) }).
-				Should(BeTrue(), "the operator releases the MetalLB resource")
-		}, NodeTimeout(specTimeout))
+		releaseAtCleanup(c, m)
 
 		By("reporting Migrated with every converted resource in place")
 		Eventually(ctx, func(g Gomega) {
@@ -291,6 +282,18 @@ func deployOperator(ctx context.Context, c client.Client, ns string) {
 		g.Expect(c.Get(ctx, client.ObjectKeyFromObject(dep), got)).To(Succeed())
 		g.Expect(got.Status.AvailableReplicas).To(BeEquivalentTo(1))
 	}).Should(Succeed(), "the operator Deployment becomes available")
+}
+
+// releaseAtCleanup deletes the MetalLB resource when the node ends, whatever happened, and waits until the
+// operator has released it: its finalizer removes the cluster-scoped operands, which the namespace's deletion
+// would leave behind.
+func releaseAtCleanup(c client.Client, m *metallbv1beta1.MetalLB) {
+	key := client.ObjectKeyFromObject(m)
+	DeferCleanup(func(ctx SpecContext) {
+		Expect(client.IgnoreNotFound(c.Delete(ctx, &metallbv1beta1.MetalLB{ObjectMeta: metav1.ObjectMeta{Namespace: key.Namespace, Name: key.Name}}))).To(Succeed())
+		Eventually(ctx, func() bool { return apierrors.IsNotFound(c.Get(ctx, key, &metallbv1beta1.MetalLB{})) }).
+			Should(BeTrue(), "the operator releases the MetalLB resource")
+	}, NodeTimeout(specTimeout))
 }
 
 // awaitAvailable waits until the MetalLB resource reports its current generation Available and not

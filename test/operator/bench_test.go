@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/rest"
@@ -210,7 +212,7 @@ func timeApply(b *testing.B, c client.WithWatch, counter *writeCounter, want int
 func applies(writes []string) int {
 	n := 0
 	for _, w := range writes {
-		if len(w) > 6 && w[:6] == "PATCH " {
+		if strings.HasPrefix(w, "PATCH ") {
 			n++
 		}
 	}
@@ -252,7 +254,7 @@ func rollOutBench(b *testing.B, c client.Client) {
 	for {
 		m := &metallbv1beta1.MetalLB{}
 		must(b, c.Get(ctx, metallbKey, m))
-		if cond := findCondition(m.Status.Conditions, metallbv1beta1.ConditionAvailable); cond != nil && cond.Status == metav1.ConditionTrue {
+		if meta.IsStatusConditionTrue(m.Status.Conditions, metallbv1beta1.ConditionAvailable) {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -275,15 +277,6 @@ func heartbeat(b *testing.B, c client.Client, nodes []string, i int) {
 			Reason: "KubeletReady", LastHeartbeatTime: now, LastTransitionTime: metav1.NewTime(time.Unix(1_700_000_000, 0))}}
 		must(b, c.Status().Update(ctx, n))
 	}
-}
-
-func findCondition(conds []metav1.Condition, t string) *metav1.Condition {
-	for i := range conds {
-		if conds[i].Type == t {
-			return &conds[i]
-		}
-	}
-	return nil
 }
 
 func must(b *testing.B, err error) {
