@@ -37,7 +37,7 @@ var (
 	reviewVerbs     = []string{"create"}
 	writeVerbs      = []string{"create", "get", "list", "patch", "update", "watch"}
 	metricsAuthRBAC = []rbacv1.PolicyRule{
-		// controller-runtime's metrics filter (--metrics-secure, on by default in both binaries) checks the
+		// The metrics filter (internal/metricsauth; --metrics-secure, on by default in both binaries) checks the
 		// scraper's token and its permission to get /metrics.
 		{APIGroups: []string{"authentication.k8s.io"}, Resources: []string{"tokenreviews"}, Verbs: reviewVerbs},
 		{APIGroups: []string{"authorization.k8s.io"}, Resources: []string{"subjectaccessreviews"}, Verbs: reviewVerbs},
