@@ -83,12 +83,19 @@ func trimService(obj any) (any, error) {
 	if !ok {
 		return obj, nil // a tombstone
 	}
-	return &corev1.Service{
+	out := &corev1.Service{
 		ObjectMeta: trimMeta(&svc.ObjectMeta, "metallb.io/", "metallb.universe.tf/"),
 		Spec: corev1.ServiceSpec{Type: svc.Spec.Type, LoadBalancerClass: svc.Spec.LoadBalancerClass,
 			ExternalTrafficPolicy: svc.Spec.ExternalTrafficPolicy},
-		Status: corev1.ServiceStatus{LoadBalancer: svc.Status.LoadBalancer},
-	}, nil
+	}
+	// The addresses only: a decoded ingress also holds its ipMode and ports, about 500 B per Service.
+	if in := svc.Status.LoadBalancer.Ingress; len(in) > 0 {
+		out.Status.LoadBalancer.Ingress = make([]corev1.LoadBalancerIngress, len(in))
+		for i := range in {
+			out.Status.LoadBalancer.Ingress[i].IP = in[i].IP
+		}
+	}
+	return out, nil
 }
 
 // trimSlice keeps what the speaker reads of an EndpointSlice: its Service, and where its endpoints are and
