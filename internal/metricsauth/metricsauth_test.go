@@ -109,20 +109,22 @@ func TestFilterCachesAnswers(t *testing.T) {
 		t.Fatalf("%d token and %d access reviews for 9 requests of 3 tokens, want 3 and 2", api.tokenReviews, api.accessReviews)
 	}
 	// A denied answer lives 30 s, a token 1 minute, an allowed answer 5 minutes.
-	now = now.Add(denyTTL)
-	serve(t, a, http.MethodGet, "Bearer other")
-	if api.tokenReviews != 3 || api.accessReviews != 3 {
-		t.Errorf("after 30 s: %d token and %d access reviews, want the denial reviewed again only", api.tokenReviews, api.accessReviews)
-	}
-	now = now.Add(tokenTTL)
-	serve(t, a, http.MethodGet, "Bearer good")
-	if api.tokenReviews != 4 || api.accessReviews != 3 {
-		t.Errorf("after 90 s: %d token and %d access reviews, want the token reviewed again only", api.tokenReviews, api.accessReviews)
-	}
-	now = now.Add(allowTTL)
-	serve(t, a, http.MethodGet, "Bearer good")
-	if api.tokenReviews != 5 || api.accessReviews != 4 {
-		t.Errorf("after 6.5 min: %d token and %d access reviews, want both reviewed again", api.tokenReviews, api.accessReviews)
+	for _, step := range []struct {
+		after                       time.Duration
+		token                       string
+		tokenReviews, accessReviews int
+		want                        string
+	}{
+		{denyTTL, "other", 3, 3, "after 30 s, the denial reviewed again only"},
+		{tokenTTL, "good", 4, 3, "after 90 s, the token reviewed again only"},
+		{allowTTL, "good", 5, 4, "after 6.5 min, both reviewed again"},
+	} {
+		now = now.Add(step.after)
+		serve(t, a, http.MethodGet, "Bearer "+step.token)
+		if api.tokenReviews != step.tokenReviews || api.accessReviews != step.accessReviews {
+			t.Errorf("%d token and %d access reviews, want %d and %d: %s", api.tokenReviews, api.accessReviews,
+				step.tokenReviews, step.accessReviews, step.want)
+		}
 	}
 }
 
