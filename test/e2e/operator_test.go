@@ -15,6 +15,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	appsv1 "k8s.io/api/apps/v1"
+	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -93,6 +94,46 @@ var _ = Describe("The operator", Ordered, func() {
 		Eventually(ctx, func() (string, error) { mac, err := f.Lab.Arping(ctx, ip); return mac.String(), err }).Should(Equal(owner.MAC.String()))
 		url := "http://" + netip.AddrPortFrom(ip, 80).String() + "/"
 		Eventually(ctx, func() (string, error) { return f.Lab.HTTPGet(ctx, url) }).Should(MatchRegexp(`^pod=echo-\S+ node=node\d+ `), "GET %s", url)
+	}, SpecTimeout(specTimeout))
+
+	It("serves every speaker's metrics over HTTPS to a ServiceAccount allowed to get /metrics, and to no one else", func(ctx SpecContext) {
+		token := func(name string) string {
+			sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}}
+			Expect(c.Create(ctx, sa)).To(Succeed())
+			tr, err := f.Client.CoreV1().ServiceAccounts(ns).CreateToken(ctx, name, &authenticationv1.TokenRequest{}, metav1.CreateOptions{})
+			Expect(err).NotTo(HaveOccurred())
+			return tr.Status.Token
+		}
+		scraper, stranger := token("scraper"), token("stranger")
+		reader := &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: ns + "-metrics-reader"},
+			Rules: []rbacv1.PolicyRule{{NonResourceURLs: []string{"/metrics"}, Verbs: []string{"get"}}}}
+		binding := &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: reader.Name},
+			RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: reader.Name},
+			Subjects: []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Namespace: ns, Name: "scraper"}}}
+		for _, o := range []client.Object{reader, binding} {
+			Expect(c.Create(ctx, o)).To(Succeed())
+			DeferCleanup(func(ctx SpecContext) { Expect(client.IgnoreNotFound(c.Delete(ctx, o))).To(Succeed()) })
+		}
+
+		// The speakers run in the host network: the client scrapes each node, as a Prometheus outside the
+		// cluster would.
+		scrape := func(node lab.Host, token string) (string, error) {
+			args := []string{"curl", "--silent", "--show-error", "--insecure", "--max-time", "5",
+				"--write-out", "\n%{http_code}", fmt.Sprintf("https://%s/metrics", netip.AddrPortFrom(node.IPv4, uint16(render.DefaultSpeakerMetricsPort)))}
+			if token != "" {
+				args = append(args, "--header", "Authorization: Bearer "+token)
+			}
+			out, err := f.Lab.Exec(ctx, lab.Client(), args...)
+			return string(out), err
+		}
+		for _, node := range f.Lab.NodeHosts() {
+			By("scraping " + node.Name)
+			Eventually(ctx, func() (string, error) { return scrape(node, scraper) }).Should(
+				And(ContainSubstring("\nmetallb_k8s_client_config_loaded_bool 1\n"), HaveSuffix("\n200")), "with the reader's token")
+			Expect(scrape(node, stranger)).To(HaveSuffix("\n403"), "with a token without the role")
+			Expect(scrape(node, "")).To(HaveSuffix("\n401"), "without a token")
+			Expect(scrape(node, "not-a-token")).To(HaveSuffix("\n401"), "with a token the API server refuses")
+		}
 	}, SpecTimeout(specTimeout))
 
 	It("rolls out a logLevel change: Progressing, then Available again", func(ctx SpecContext) {
