@@ -40,6 +40,7 @@ import (
 	metallbv1beta1 "github.com/ferrolb/ferrolb/api/v1beta1"
 	metallbv1beta2 "github.com/ferrolb/ferrolb/api/v1beta2"
 	"github.com/ferrolb/ferrolb/controllers"
+	"github.com/ferrolb/ferrolb/internal/cli"
 	ferrolbwebhook "github.com/ferrolb/ferrolb/internal/webhook"
 	// +kubebuilder:scaffold:imports
 )
@@ -72,6 +73,7 @@ func main() {
 	flag.Parse()
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts)))
 	log := ctrl.Log.WithName("setup")
+	cli.SetMemoryLimit(log)
 
 	settings, err := controllers.MetalLBSettingsFromEnv(os.Getenv)
 	if err != nil {

@@ -67,6 +67,7 @@ func run(o options) error {
 	}
 	ctrl.SetLogger(zap.New(zap.Level(level)))
 	log := ctrl.Log.WithName("setup")
+	cli.SetMemoryLimit(log)
 
 	cfg, err := ctrl.GetConfig()
 	if err != nil {
