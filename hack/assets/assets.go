@@ -47,19 +47,27 @@ type Builder struct {
 
 // BinDir is the directory that holds (or will hold) the cached binaries.
 func (b *Builder) BinDir() (string, error) {
-	root := b.CacheRoot
-	if root == "" {
-		if v := os.Getenv("FERROLB_ASSETS_CACHE"); v != "" {
-			root = v
-		} else {
-			c, err := os.UserCacheDir()
-			if err != nil {
-				return "", fmt.Errorf("finding cache directory: %w", err)
-			}
-			root = filepath.Join(c, "ferrolb", "k8s-assets")
-		}
+	root, err := CacheRoot(b.CacheRoot, "FERROLB_ASSETS_CACHE", "k8s-assets")
+	if err != nil {
+		return "", err
 	}
 	return filepath.Join(root, fmt.Sprintf("k8s-%s-etcd-%s", KubernetesVersion, EtcdVersion), "bin"), nil
+}
+
+// CacheRoot is where a builder caches its binaries: root when set, else $env, else
+// $XDG_CACHE_HOME/ferrolb/name.
+func CacheRoot(root, env, name string) (string, error) {
+	if root != "" {
+		return root, nil
+	}
+	if v := os.Getenv(env); v != "" {
+		return v, nil
+	}
+	c, err := os.UserCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("finding the cache directory: %w", err)
+	}
+	return filepath.Join(c, "ferrolb", name), nil
 }
 
 // Ensure makes sure every named binary exists in the cache and returns the bin directory.

@@ -177,9 +177,6 @@ Explore (as root):
 func ensureLab(ctx context.Context, cfg lab.Config) (*lab.Lab, error) {
 	if running, err := lab.Open(cfg.Dir, os.Stderr); err == nil && running.Healthy(ctx) == nil {
 		step("Reusing the running lab in %s; loading images built from the current source", cfg.Dir)
-		if err := running.UseCurrentSource(); err != nil {
-			return nil, err
-		}
 		return running, running.LoadImages(ctx)
 	}
 	step("Bringing up the lab: %d Kubernetes nodes, an FRR router and a client, each in a network namespace", cfg.Nodes)

@@ -87,9 +87,6 @@ func dispatch(ctx context.Context, command string, args []string) error {
 			return err
 		}
 		defer unlock()
-		if err := l.UseCurrentSource(); err != nil {
-			return err
-		}
 		return l.LoadImages(ctx)
 	}
 }

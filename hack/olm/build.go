@@ -62,16 +62,9 @@ type Builder struct {
 
 // BinDir is the directory that holds (or will hold) the binaries.
 func (b *Builder) BinDir() (string, error) {
-	root := b.CacheRoot
-	if root == "" {
-		root = os.Getenv("FERROLB_OLM_CACHE")
-	}
-	if root == "" {
-		c, err := os.UserCacheDir()
-		if err != nil {
-			return "", fmt.Errorf("finding the cache directory: %w", err)
-		}
-		root = filepath.Join(c, "ferrolb", "olm")
+	root, err := assets.CacheRoot(b.CacheRoot, "FERROLB_OLM_CACHE", "olm")
+	if err != nil {
+		return "", err
 	}
 	return filepath.Join(root, fmt.Sprintf("olm-%s-registry-%s-probe-%s", Version, RegistryVersion, HealthProbeVersion), "bin"), nil
 }

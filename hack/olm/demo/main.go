@@ -89,7 +89,7 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	defer unlock()
-	l, err := ensureLab(ctx, cfg)
+	l, reused, err := ensureLab(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -109,9 +109,11 @@ func run(ctx context.Context, o options) error {
 	} else if !apierrors.IsNotFound(err) {
 		return err
 	}
-	step("Loading the project's images into the lab")
-	if err := l.LoadImages(ctx); err != nil {
-		return err
+	if reused {
+		step("Loading the project's images, built from the current source, into the lab")
+		if err := l.LoadImages(ctx); err != nil {
+			return err
+		}
 	}
 	step("Building OLM %s and opm %s (cached), the bundle and catalog images, and loading them", olm.Version, olm.RegistryVersion)
 	a, err := olm.Prepare(ctx, l, o.bundle, o.image, os.Stderr)
@@ -142,19 +144,19 @@ func run(ctx context.Context, o options) error {
 	return errors.Join(err, rerr, lerr)
 }
 
-// ensureLab opens the running lab, or brings one up (and leaves it up: make lab-down removes it).
-func ensureLab(ctx context.Context, cfg lab.Config) (*lab.Lab, error) {
+// ensureLab opens the running lab, or brings one up (and leaves it up: make lab-down removes it); reused
+// says which, since a lab brought up now has the current images already.
+func ensureLab(ctx context.Context, cfg lab.Config) (l *lab.Lab, reused bool, err error) {
 	if l, err := lab.Open(cfg.Dir, os.Stderr); err == nil {
 		if l.Healthy(ctx) == nil {
-			return l, nil
+			return l, true, nil
 		}
 	}
 	step("Bringing up the lab (make lab-down removes it)")
-	l, err := lab.New(cfg, os.Stderr)
-	if err != nil {
-		return nil, err
+	if l, err = lab.New(cfg, os.Stderr); err != nil {
+		return nil, false, err
 	}
-	return l, l.Up(ctx)
+	return l, false, l.Up(ctx)
 }
 
 func demo(ctx context.Context, l *lab.Lab, c client.Client, a *olm.Artifacts, o options) error {

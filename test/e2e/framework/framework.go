@@ -74,9 +74,6 @@ func setup(ctx context.Context, cfg lab.Config, log io.Writer) (*Framework, erro
 		}
 		if unhealthy == nil {
 			fmt.Fprintf(log, "Reusing the running lab in %s (%d nodes); it stays up after the suite\n", cfg.Dir, running.Nodes)
-			if err := running.UseCurrentSource(); err != nil {
-				return nil, err
-			}
 			if err := running.LoadImages(ctx); err != nil {
 				return nil, fmt.Errorf("loading the current images into the running lab: %w", err)
 			}

@@ -67,9 +67,15 @@ func (l *Lab) importImages(ctx context.Context, node Host) error {
 	return nil
 }
 
-// LoadImages rebuilds the images from the source tree and imports them into every node of a running lab, so
-// pods created afterwards run the current code.
+// LoadImages rebuilds the images from the source tree the caller runs in (a clone, a worktree; not
+// necessarily the one the lab was brought up from) and imports them into every node of a running lab, so
+// pods created afterwards run the caller's code.
 func (l *Lab) LoadImages(ctx context.Context) error {
+	dir, err := moduleRoot()
+	if err != nil {
+		return err
+	}
+	l.SourceDir = dir
 	if err := l.buildImages(ctx); err != nil {
 		return err
 	}

@@ -194,17 +194,6 @@ func LockSuite(dir string, log io.Writer) (func(), error) {
 
 // moduleRoot finds the ferrolb source tree from the working directory (the lab command runs at the root, a
 // test binary in its package directory).
-// UseCurrentSource makes LoadImages pack the binaries of the source tree the caller runs in (a clone, a
-// worktree) instead of the one the lab was brought up from.
-func (l *Lab) UseCurrentSource() error {
-	dir, err := moduleRoot()
-	if err != nil {
-		return err
-	}
-	l.SourceDir = dir
-	return nil
-}
-
 func moduleRoot() (string, error) {
 	dir, err := os.Getwd()
 	if err != nil {
